@@ -1,0 +1,19 @@
+"""The sample class of the demo: what a completed, a blank and a mistaken submission look like."""
+from autograde import mistakes
+
+# Catalogue entries the demo shows as typical mistakes (one student each).
+DEMO_MISTAKES = ["rnn_step_forward_whh_transposed", "rnn_forward_ignores_h0"]
+
+
+def replace_for(entry):
+    """The answer-cell override that injects a catalogue entry into a submission."""
+    return {entry.notebook: {entry.function: entry.source()}}
+
+
+def sample_class():
+    """[(student id, keyword arguments of Course.write_submission)] for the demo."""
+    students = [("sample-solution", {}), ("sample-blank", {"blank": True})]
+    for mistake_id in DEMO_MISTAKES:
+        entry = mistakes.get(mistake_id)
+        students.append((f"sample-{mistake_id.replace('_', '-')}", {"replace": replace_for(entry)}))
+    return students

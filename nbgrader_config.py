@@ -1,0 +1,14 @@
+"""nbgrader configuration of the course. Paths are relative to this folder (the course root)."""
+c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
+
+c.CourseDirectory.course_id = "rnn-from-scratch"
+c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+
+# What a student sees in an answer cell of the release.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Every cell of a submission gets at most this long; an infinite loop costs that cell, not the class.
+c.Execute.timeout = 120
+c.Execute.interrupt_on_timeout = True
+

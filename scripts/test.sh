@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The course's test suite: set up, then pytest (extra arguments go to pytest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+exec python -m pytest "$@"
