@@ -23,7 +23,7 @@ def outputs_text(autograded_folder, notebook, grade_id):
     raise KeyError(grade_id)
 
 
-def test_solution_scores_full_marks(graded):
+def test_solution_scores_full_marks(graded):  # grades the student "solution"
     _, scores, _ = graded["solution"]
     assert set(scores) == set(Course(REPO).notebook_names())
     assert lost(scores) == {nb: [] for nb in scores}
