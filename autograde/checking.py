@@ -150,7 +150,7 @@ def check_values(name, fn, cases, *, select=lambda out: out, parts=(), what="out
     agrees = lambda outputs: all(same(select(o), e, rtol, atol) for o, e in zip(outputs, expected))
     outputs = [call(name, fn, *args, **kwargs) for args, kwargs in cases]
     if agrees(outputs):
-        passed(label or f"`{name}`: the {what} matches the reference on {len(cases)} random inputs")
+        passed(label or f"`{name}` agrees with the reference ({what}) on {len(cases)} random inputs")
         return
     if parts:
         with reference_parts(fn, parts):
@@ -158,7 +158,7 @@ def check_values(name, fn, cases, *, select=lambda out: out, parts=(), what="out
         if agrees(outputs):
             print(f"NOTE `{name}` itself is right, but with your own {', '.join(parts)} the result differs: "
                   f"fix those first (their own checks say how).")
-            passed(label or f"`{name}`: the {what} matches the reference when it calls the reference parts")
+            passed(label or f"`{name}` agrees with the reference ({what}) when it calls the reference parts")
             return
     bad = next(i for i, (o, e) in enumerate(zip(outputs, expected)) if not same(select(o), e, rtol, atol))
     entry = diagnose(name, cases, outputs, select, tol=(rtol * 10, atol * 10))
