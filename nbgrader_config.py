@@ -12,3 +12,12 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.timeout = 120
 c.Execute.interrupt_on_timeout = True
 
+
+# Feedback for students (`nbgrader generate_feedback`): nbgrader's own preprocessors, then
+# autograde.feedback.RedactHiddenTests, which removes hidden-test source and tracebacks that
+# could quote it, keeping each check's name, points and message.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "autograde.feedback.RedactHiddenTests",
+]

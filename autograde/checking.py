@@ -205,3 +205,97 @@ def check_shapes(name, fn, cases, expected_shapes, select=lambda out: out, dtype
             kind = "float" if dtype is np.floating else "integer"
             fail(f"`{name}` returned dtype {out.dtype}; it should be a {kind} array.")
     passed(f"`{name}` returns the right shape on {len(cases)} inputs")
+
+
+def call_in_place(name, fn, *args, **kwargs):
+    """Run the student's ``fn`` on the very arguments given (no copy), so that what it writes
+    into them can be inspected; explain any exception as ``call`` does."""
+    try:
+        with quiet():
+            return fn(*args, **kwargs)
+    except NotImplementedError:
+        fail(f"`{name}` is not implemented yet: it still raises NotImplementedError.")
+    except CheckFailed:
+        raise
+    except Exception as exc:  # the student's own error, reported as such
+        fail(f"`{name}` raised {type(exc).__name__}: {exc}")
+
+
+def check_in_place(name, fn, cases, arg_names, mutated, *, returns=None, parts=(), rtol=1e-7, atol=1e-10):
+    """Compare what ``fn`` leaves in the arguments named in ``mutated`` (and, when ``returns``
+    names it, its return value) with what the solution leaves, on every ``(args, kwargs)`` case.
+
+    For functions that update their arguments in place (an optimiser step). ``parts`` as in
+    ``check_values``: when only the student's earlier functions make the result differ, the check
+    passes with a note that names those parts.
+    """
+    reference = getattr(solution, name)
+    slots = [arg_names.index(a) for a in mutated]
+    labels = ([f"the returned {returns}"] if returns else []) + [f"`{a}` after the call" for a in mutated]
+
+    def outcome(result, args):
+        return ((result,) if returns else ()) + tuple(args[i] for i in slots)
+
+    def run(impl, student=True):
+        outs = []
+        for args, kwargs in cases:
+            args, kwargs = copy.deepcopy((list(args), kwargs))
+            if student:
+                result = call_in_place(name, impl, *args, **kwargs)
+            else:
+                with quiet():
+                    result = impl(*args, **kwargs)
+            outs.append(outcome(result, args))
+        return outs
+
+    def first_difference(outs):
+        for i, (got, want) in enumerate(zip(outs, expected)):
+            for label, g, w in zip(labels, got, want):
+                if not same(g, w, rtol, atol):
+                    return i, label
+        return None
+
+    expected = run(reference, student=False)
+    try:
+        outputs, error = run(fn), None
+    except CheckFailed as exc:
+        outputs, error = None, exc
+    if outputs is not None and first_difference(outputs) is None:
+        passed(f"`{name}`: {', '.join(labels)} match the reference on {len(cases)} random inputs")
+        return
+    if parts:
+        with reference_parts(fn, parts):
+            outputs = run(fn)  # an error here is the function's own
+        if first_difference(outputs) is None:
+            culprits = []
+            for part in parts:  # the student's own version of one part, the solution's for the rest
+                with reference_parts(fn, [p for p in parts if p != part]):
+                    try:
+                        if first_difference(run(fn)) is not None:
+                            culprits.append(part)
+                    except CheckFailed:
+                        culprits.append(part)
+            print(f"NOTE `{name}` itself is right, but with your own {', '.join(culprits) or 'parts'} the "
+                  f"result differs: fix {'that' if len(culprits) == 1 else 'those'} first (their own checks say how).")
+            passed(f"`{name}`: {', '.join(labels)} match the reference when it calls the reference parts")
+            return
+    elif error is not None:
+        raise error
+    bad, label = first_difference(outputs)
+    message = f"`{name}`: {label} is wrong on random input {bad + 1} of {len(cases)}"
+    for entry in mistakes.for_function(name):
+        try:
+            entry_outputs = run(entry, student=False)
+        except Exception:
+            continue
+        if all(same(g, e, rtol * 10, atol * 10) for got, want in zip(outputs, entry_outputs)
+               for g, e in zip(got, want)):
+            fail(f"{message}. This looks like a known mistake: {entry.explain}")
+    args = cases[bad][0]
+    if label.startswith("`"):
+        arg = label.split("`")[1]
+        if same(outputs[bad][labels.index(label)], args[arg_names.index(arg)], 0, 0):
+            fail(f"{message}: it did not change at all. The update must write into the caller's arrays "
+                 f"(`params[k] -= ...`, or `p -= ...` on the array itself); `p = p - ...` only rebinds a "
+                 f"local name and the caller never sees the new array.")
+    fail(f"{message}: {_property_hint(outputs[bad][labels.index(label)], expected[bad][labels.index(label)])}.")

@@ -20,6 +20,7 @@ from autograde import notebooks
 ASSIGNMENT = "rnn"
 COURSE_FILES = ["nbgrader_config.py", "source"]
 LOADS = re.compile(r"""load_functions\(\s*["'](\w+)""")
+LOAD_CALL = re.compile(r"""load_functions\(\s*["'](\w+)["']((?:\s*,\s*["']\w+["'])*)""")
 
 
 class NbgraderFailed(RuntimeError):
@@ -46,9 +47,19 @@ class Course:
         return cls(destination)
 
     # -- paths ---------------------------------------------------------------
+    def config(self):
+        """The course's nbgrader_config.py, loaded the way nbgrader loads it."""
+        from traitlets.config.loader import PyFileConfigLoader
+        return PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
+
     @property
     def db_url(self):
-        return f"sqlite:///{self.root / 'gradebook.db'}"
+        """The gradebook the course's config names (a relative SQLite path is relative to the root)."""
+        url = self.config().CourseDirectory.get("db_url") or "sqlite:///gradebook.db"
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url[len(prefix):].startswith("/"):
+            return prefix + str(self.root / url[len(prefix):])
+        return url
 
     def folder(self, kind, student=None):
         """source/rnn, release/rnn, or submitted|autograded|feedback/<student>/rnn."""
@@ -59,15 +70,43 @@ class Course:
     def notebook_names(self):
         return [p.stem for p in notebooks.notebook_paths(self.folder("source"))]
 
-    def dependents(self, name):
-        """The notebooks that load functions from ``name``, directly or through another notebook."""
-        loads = {}
+    def loads(self):
+        """{notebook: {earlier notebook: {function names}}}, read from the setup cells'
+        ``load_functions("NN_name", "f", "g")`` calls."""
+        result = {}
         for path in notebooks.notebook_paths(self.folder("source")):
             setup = "\n".join(c.source for c in notebooks.read(path).cells if "setup" in c.metadata.get("tags", []))
-            loads[path.stem] = set(LOADS.findall(setup))
-        found, frontier = set(), {name}
+            used = {}
+            for loaded, names in LOAD_CALL.findall(setup):
+                used.setdefault(loaded, set()).update(re.findall(r"\w+", names))
+            result[path.stem] = used
+        return result
+
+    def calls(self, name):
+        """{function: the functions of the same notebook its answer cell uses, directly or not}."""
+        cells = {notebooks.grade_id(c): c.source for c in notebooks.read(self.folder("source") / f"{name}.ipynb").cells
+                 if notebooks.is_answer(c)}
+        direct = {f: {g for g in cells if g != f and re.search(rf"\b{g}\(", src)} for f, src in cells.items()}
+        closure = {}
+        for f in cells:
+            seen, todo = set(), set(direct[f])
+            while todo:
+                g = todo.pop()
+                seen.add(g)
+                todo |= direct[g] - seen
+            closure[f] = seen
+        return closure
+
+    def dependents(self, name, function=None):
+        """The notebooks that run ``function`` from notebook ``name`` (any of its functions when
+        None): those that load it, or load a function of ``name`` that calls it, and those that
+        load from a notebook that does (loading a notebook runs its setup cells, which load in turn)."""
+        loads, calls = self.loads(), self.calls(name)
+        runs = lambda loaded: function is None or any(function == f or function in calls.get(f, ()) for f in loaded)
+        found = {nb for nb, used in loads.items() if name in used and runs(used[name])}
+        frontier = set(found)
         while frontier:
-            frontier = {nb for nb, used in loads.items() if used & frontier} - found
+            frontier = {nb for nb, used in loads.items() if set(used) & frontier} - found
             found |= frontier
         return sorted(found)
 

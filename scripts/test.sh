@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/install_browser.sh  # chromium for tests/test_browser.py
 export PATH="$PWD/.venv/bin:$PATH"
 exec python -m pytest "$@"

@@ -34,7 +34,8 @@ def solution_code_lines():
             body = node.body[1:] if ast.get_docstring(node) else node.body
             for statement in body:
                 lines |= {l.strip() for l in ast.get_source_segment(module, statement).splitlines()}
-    return {line for line in lines if len(line) >= 25 and not line.startswith("#")}
+    interface = re.compile(r"^[\w, ]+ = cache$")  # unpacking the spec's cache form is not an answer
+    return {line for line in lines if len(line) >= 25 and not line.startswith("#") and not interface.match(line)}
 
 
 def test_release_leaks_no_solution_hidden_test_or_grader():

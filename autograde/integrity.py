@@ -1,0 +1,158 @@
+"""Integrity scan: code in a submission that tries to game the grader.
+
+The scan reads the code a student wrote (answer cells, added cells, edited locked
+cells: every code cell whose source is not exactly a cell of the release) and
+flags, without touching the score:
+
+* imports of the grader or the solution module (``autograde``);
+* monkeypatching numpy, numpy.testing or builtins (assigning to their attributes,
+  ``setattr`` on them, rebinding ``__builtins__``);
+* reading the gradebook or files outside the submission (``gradebook.db``,
+  absolute paths, ``..``, the home directory);
+* looking at ``NBGRADER_EXECUTION`` (behaving differently while graded);
+* extra Python modules shipped beside the notebooks (``numpy.py`` would shadow numpy).
+
+A flag is evidence for a human to read, not a verdict: the report shows each one
+with the line that raised it.
+"""
+import ast
+import dataclasses
+import json
+import pathlib
+import re
+
+PATCHED_MODULES = {"np", "numpy", "numpy.testing", "np.testing", "testing", "builtins", "__builtins__", "npt"}
+RULES = {
+    "imports-grader": "imports the grader or the solution module (autograde)",
+    "monkeypatch": "monkeypatches numpy, numpy.testing or builtins",
+    "reads-outside": "reads the gradebook or a file outside the submission",
+    "grading-env": "looks at NBGRADER_EXECUTION (behaves differently while graded)",
+    "extra-module": "ships a Python module beside the notebooks",
+}
+OUTSIDE_PATH = re.compile(r"""^(/[\w.~-]|~[/\w]|[A-Za-z]:\\)|(^|[/\\])\.\.([/\\]|$)""")
+TEXT_PATTERNS = [
+    ("imports-grader", re.compile(r"\bautograde\b")),
+    ("reads-outside", re.compile(r"gradebook\.db")),
+    ("grading-env", re.compile(r"NBGRADER_EXECUTION")),
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class Flag:
+    notebook: str
+    cell: str      # grade id of the cell, or "cell <index>"
+    line_no: int
+    line: str
+    rule: str
+
+    @property
+    def why(self):
+        return RULES[self.rule]
+
+    def __str__(self):
+        return f"{self.notebook} [{self.cell}] line {self.line_no}: {self.why}: {self.line.strip()}"
+
+
+def _dotted(node):
+    """'np.testing' for the expression np.testing, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _python(source):
+    """The cell with IPython magics and shell escapes blanked (line numbers kept)."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
+def scan_source(source):
+    """[(line number, rule)] for one cell of student code."""
+    found = set()
+    try:
+        tree = ast.parse(_python(source))
+    except SyntaxError:
+        tree = None
+    if tree is not None:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.split(".")[0] == "autograde":
+                        found.add((node.lineno, "imports-grader"))
+            elif isinstance(node, ast.ImportFrom):
+                if (node.module or "").split(".")[0] == "autograde":
+                    found.add((node.lineno, "imports-grader"))
+            elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+                targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+                for target in targets:
+                    for sub in ast.walk(target):
+                        if isinstance(sub, ast.Attribute) and _dotted(sub.value) in PATCHED_MODULES:
+                            found.add((node.lineno, "monkeypatch"))
+                        if isinstance(sub, ast.Subscript) and _dotted(sub.value) == "__builtins__":
+                            found.add((node.lineno, "monkeypatch"))
+                        if isinstance(sub, ast.Name) and sub.id == "__builtins__":
+                            found.add((node.lineno, "monkeypatch"))
+            elif isinstance(node, ast.Call):
+                name = _dotted(node.func) or ""
+                if name in ("setattr", "delattr") and node.args and _dotted(node.args[0]) in PATCHED_MODULES:
+                    found.add((node.lineno, "monkeypatch"))
+                if name.endswith(("import_module", "__import__")) and node.args and \
+                        isinstance(node.args[0], ast.Constant) and str(node.args[0].value).startswith("autograde"):
+                    found.add((node.lineno, "imports-grader"))
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if OUTSIDE_PATH.search(node.value) and "\n" not in node.value and len(node.value) < 300:
+                    found.add((node.lineno, "reads-outside"))
+    for number, line in enumerate(source.splitlines(), 1):
+        code = line.split("#", 1)[0] if tree is not None else line
+        for rule, pattern in TEXT_PATTERNS:
+            if pattern.search(code):
+                found.add((number, rule))
+    return sorted(found)
+
+
+def _cell_label(cell, index):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"cell {index}"
+
+
+def released_sources(release_folder):
+    """Every code cell source of the release: code a student did not write."""
+    sources = set()
+    for path in sorted(pathlib.Path(release_folder).glob("*.ipynb")):
+        for cell in json.loads(path.read_text()).get("cells", []):
+            if cell.get("cell_type") == "code":
+                sources.add(_joined(cell.get("source", "")))
+    return sources
+
+
+def _joined(source):
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def scan_submission(folder, release_sources, expected_files=()):
+    """Flags for one student's submission folder (read only)."""
+    folder = pathlib.Path(folder)
+    flags = []
+    for path in sorted(folder.rglob("*")):
+        if path.suffix == ".py" and path.name not in expected_files:
+            flags.append(Flag(path.name, "file", 0, f"{path.relative_to(folder)}", "extra-module"))
+        if path.suffix != ".ipynb" or ".ipynb_checkpoints" in path.parts:
+            continue
+        try:
+            cells = json.loads(path.read_text(errors="replace")).get("cells", [])
+        except (ValueError, AttributeError):
+            continue  # not a notebook: reported by the grader, nothing to scan
+        for index, cell in enumerate(cells if isinstance(cells, list) else []):
+            if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+                continue
+            source = _joined(cell.get("source", ""))
+            if source in release_sources:
+                continue
+            lines = source.splitlines()
+            for line_no, rule in scan_source(source):
+                line = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
+                flags.append(Flag(path.stem, _cell_label(cell, index), line_no, line, rule))
+    return flags

@@ -1,0 +1,76 @@
+"""Limits for the kernels that run students' code while autograding.
+
+nbgrader runs each notebook in a fresh kernel with a per-cell timeout
+(``Execute.timeout``, interrupting the cell when it expires). This module adds a
+memory cap: ``LimitedExecute`` is nbgrader's ``Execute`` preprocessor whose kernels
+are started by ``LimitedKernelManager``, which applies ``RLIMIT_AS`` to the kernel
+process before it runs any code. An allocation beyond the cap raises
+``MemoryError`` in the student's cell (graded like any other error) instead of
+swapping the machine to a halt or waking the OOM killer.
+
+The class-grading command (``autograde.grade_class``) puts ``LimitedExecute`` in
+place of ``Execute`` in nbgrader's autograde preprocessors; the cap in bytes is
+``LimitedKernelManager.memory_limit`` (configurable like any nbgrader option).
+
+A kernel that dies (``os._exit``, a segfault) would make stock nbgrader abandon the
+whole submission; ``LimitedExecute`` instead records the death as an error in that
+cell and marks the cells after it as not run, so the notebook is still graded:
+what passed before the crash keeps its points.
+"""
+import resource
+
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import DeadKernelError
+from nbformat import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Integer
+
+DEFAULT_MEMORY_LIMIT = 4 * 2**30  # bytes of address space per kernel: numpy and a plot fit in well under 1 GB
+
+
+def _limit_address_space(limit):
+    def apply():  # runs in the child between fork and exec
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    return apply
+
+
+class LimitedKernelManager(AsyncKernelManager):
+    memory_limit = Integer(DEFAULT_MEMORY_LIMIT, allow_none=True,
+                           help="Address-space limit (bytes) of each kernel; None or 0: no limit.").tag(config=True)
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        if self.memory_limit:
+            kw["preexec_fn"] = _limit_address_space(int(self.memory_limit))
+        return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+
+class LimitedExecute(Execute):
+    """nbgrader's Execute preprocessor, with kernels started under ``LimitedKernelManager``."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", LimitedKernelManager)
+        super().__init__(*args, **kwargs)
+        self._died_in = None
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._died_in = None
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return super().preprocess_cell(cell, resources, index)
+        if self._died_in is not None:
+            cell.outputs = [_error("KernelDied", f"not run: the kernel stopped in cell {self._died_in}")]
+            return cell, self.resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._died_in = index
+            cell.outputs.append(_error("KernelDied", "the kernel stopped while running this cell "
+                                       "(os._exit, a crash, or the memory cap); later cells were not run"))
+            return cell, self.resources
+
+
+def _error(name, message):
+    return NotebookNode(output_type="error", ename=name, evalue=message,
+                        traceback=[f"\x1b[0;31m{name}\x1b[0m: {message}"])

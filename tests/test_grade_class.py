@@ -1,0 +1,294 @@
+"""The class-grading command end to end, on an adversarial class built from the release.
+
+One scratch course (the first notebook of source/rnn/, plus the next one when it needs
+nothing else, so the suite stays fast whatever notebooks exist) gets a class of
+submissions: correct, blank, a catalogue mistake, and every way a submission can try
+to break the grader. ``autograde.grade_class`` grades them with real nbgrader in
+parallel; every outcome, the gradebook, the feedback and the report are checked.
+"""
+import hashlib
+import json
+import os
+import pathlib
+import re
+import uuid
+
+import pytest
+from nbgrader.api import Gradebook
+
+from autograde import mistakes, notebooks
+from autograde.course import LOADS, Course
+from autograde.grade_class import grade_class
+from autograde.samples import replace_for
+from tests.conftest import REPO
+
+CELL_TIMEOUT = 20        # seconds per cell for this run: the infinite loop costs one cell of this
+MEMORY = 2 * 2**30       # bytes per kernel: the 50 GB allocation must fail at once
+
+
+def _loads(path):
+    nb = notebooks.read(path)
+    return set(LOADS.findall("\n".join(c.source for c in nb.cells if "setup" in c.metadata.get("tags", []))))
+
+
+def scratch_course(destination):
+    """A copy of the course with its first notebook (and the next one if it loads nothing missing)."""
+    course = Course.copy_of(REPO, destination)
+    paths = notebooks.notebook_paths(course.folder("source"))
+    keep = [paths[0].stem]
+    for path in paths[1:]:
+        if _loads(path) <= set(keep):
+            keep.append(path.stem)
+            break
+    for path in paths:
+        if path.stem not in keep:
+            path.unlink()
+    course.generate()
+    return course
+
+
+def _fn(name, body):
+    return f"def {name}(*args, **kwargs):\n    {body}"
+
+
+def build_class(course):
+    """{student: what it tests}; writes submitted/<student>/rnn/ for each."""
+    first = course.notebook_names()[0]
+    release_nb = notebooks.read(course.folder("release") / f"{first}.ipynb")
+    answers = [notebooks.grade_id(c) for c in release_nb.cells if notebooks.is_answer(c)]
+    tests = [notebooks.grade_id(c) for c in release_nb.cells if notebooks.is_test(c)]
+    fn = answers[0]
+    entry = next(m for m in mistakes.all_mistakes() if m.notebook == first)
+    cases = {
+        "correct": {}, "blank": {"blank": True}, "buggy": {"replace": replace_for(entry)},
+        "raises": {"replace": {first: {fn: _fn(fn, "raise RuntimeError('boom')")}}},
+        "loops": {"replace": {first: {fn: "while True:\n    pass"}}},
+        "sys-exit": {"replace": {first: {fn: "import sys\nsys.exit(3)"}}},
+        "os-exit": {"replace": {first: {fn: "import os\nos._exit(3)"}}},
+        "memory-hog": {"replace": {first: {fn: "import numpy as np\nbig = np.ones(50 * 10**9 // 8)  # 50 GB"}}},
+        "cheater": {"replace": {first: {fn: "import autograde.solution as reference\n"
+                                            + notebooks.without_markers(_solution(course, first, fn))}}},
+    }
+    for student, how in cases.items():
+        course.write_submission(student, **how)
+    path = lambda student: course.folder("submitted", student) / f"{first}.ipynb"
+
+    def edit(student, change):
+        course.write_submission(student, **cases.get(student, {}))
+        nb = notebooks.read(path(student))
+        change(nb)
+        notebooks.write(nb, path(student))
+
+    edit("deletes-test", lambda nb: nb.cells.remove(next(c for c in nb.cells if notebooks.grade_id(c) == tests[0])))
+    edit("edits-test", lambda nb: setattr(next(c for c in nb.cells if notebooks.grade_id(c) == tests[0]),
+                                          "source", "pass  # the test is gone"))
+    def add_cells(nb):
+        nb.cells.insert(3, notebooks.code("print('my own cell')"))
+        nb.cells.insert(0, notebooks.markdown("my notes"))
+
+    edit("adds-cells", add_cells)
+    edit("cheater", lambda nb: nb.cells.append(notebooks.code(
+        "import os, numpy as np\n"
+        "np.testing.assert_allclose = lambda *a, **k: None\n"
+        "secret = open('../../gradebook.db', 'rb').read(10)\n"
+        "graded = os.environ.get('NBGRADER_EXECUTION')")))
+    course.write_submission("renames")
+    path("renames").rename(path("renames").with_name(f"{first} (1).ipynb"))
+    course.write_submission("omits")
+    path("omits").unlink()
+    course.write_submission("not-json")
+    path("not-json").write_text('{"cells": [ this is not JSON')
+    return {"first": first, "function": fn, "tests": tests, "mistake": entry}
+
+
+def _solution(course, notebook, grade_id):
+    nb = notebooks.read(course.folder("source") / f"{notebook}.ipynb")
+    return next(c.source for c in nb.cells if notebooks.grade_id(c) == grade_id)
+
+
+def hashes(root):
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(pathlib.Path(root, "submitted").rglob("*")) if p.is_file()}
+
+
+def gradebook_dump(db_url):
+    """Everything autograde writes, in a comparable form."""
+    with Gradebook(db_url) as gb:
+        rows = []
+        for student in gb.students:
+            for sub in student.submissions:
+                for nb in sub.notebooks:
+                    rows += [(student.id, nb.name, g.name, g.auto_score, g.needs_manual_grade) for g in nb.grades]
+                    rows += [(student.id, nb.name, c.name, c.auto_comment) for c in nb.comments]
+        return sorted(rows, key=repr)
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    course = scratch_course(tmp_path_factory.mktemp("class") / "course")
+    info = build_class(course)
+    before = hashes(course.root)
+    results = grade_class(course.root, jobs=2, timeout=CELL_TIMEOUT, memory=MEMORY, quiet=True)
+    return course, info, results, before
+
+
+def lost(result, notebook):
+    return sorted(g for g, (score, most) in result["grades"][notebook].items() if score < most)
+
+
+def outputs(course, student, notebook, grade_id):
+    nb = notebooks.read(course.folder("autograded", student) / f"{notebook}.ipynb")
+    cell = next(c for c in nb.cells if notebooks.grade_id(c) == grade_id)
+    return "\n".join(o.get("text", "") + o.get("ename", "") + ": " + o.get("evalue", "") for o in cell.outputs)
+
+
+def test_nothing_lost_and_nothing_modified(graded_class):
+    course, _, results, before = graded_class
+    assert sorted(results) == sorted(p.parent.name for p in course.root.glob("submitted/*/rnn"))
+    assert hashes(course.root) == before
+    assert all(r["unmodified"] for r in results.values())
+    ungraded = {s: r["reason"] for s, r in results.items() if r["status"] != "graded"}
+    # only a class whose single notebook is unreadable leaves a student ungraded
+    assert set(ungraded) <= {"not-json"}, ungraded
+    with Gradebook(course.db_url) as gb:
+        assert {s.id for s in gb.students} >= {s for s, r in results.items() if r["status"] == "graded"}
+
+
+def test_correct_blank_and_buggy(graded_class):
+    course, info, results, _ = graded_class
+    for nb in course.notebook_names():
+        assert lost(results["correct"], nb) == []
+        assert results["blank"]["scores"][nb] == 0
+    entry = info["mistake"]
+    assert lost(results["buggy"], entry.notebook) == sorted(entry.breaks)
+    assert any(entry.explain in outputs(course, "buggy", entry.notebook, g) for g in entry.breaks)
+
+
+@pytest.mark.parametrize("student, error", [("raises", "boom"), ("loops", "CellTimeoutError"), ("sys-exit", "SystemExit"),
+                                            ("os-exit", "KernelDied"), ("memory-hog", "MemoryError")])
+def test_hostile_answers_lose_only_their_own_points(graded_class, student, error):
+    course, info, results, _ = graded_class
+    first, result = info["first"], results[student]
+    assert result["status"] == "graded"
+    assert 0 < len(lost(result, first))
+    assert all(lost(result, nb) == [] for nb in course.notebook_names()[1:])
+    nb = notebooks.read(course.folder("autograded", student) / f"{first}.ipynb")
+    answer = next(c for c in nb.cells if notebooks.grade_id(c) == info["function"])
+    assert error in json.dumps([answer.outputs] + [c.outputs for c in nb.cells if notebooks.is_test(c)])
+
+
+def test_memory_cap_stops_the_allocation(graded_class):
+    course, info, _, _ = graded_class
+    nb = notebooks.read(course.folder("autograded", "memory-hog") / f"{info['first']}.ipynb")
+    answer = next(c for c in nb.cells if notebooks.grade_id(c) == info["function"])
+    assert [o.ename for o in answer.outputs if o.output_type == "error"] == ["MemoryError"]
+
+
+def test_edited_and_added_cells_do_not_change_the_grade(graded_class):
+    course, info, results, _ = graded_class
+    for student in ("edits-test", "adds-cells", "cheater"):
+        assert all(lost(results[student], nb) == [] for nb in course.notebook_names()), student
+    # a deleted test cell cannot earn its points
+    deleted = results["deletes-test"]["grades"][info["first"]][info["tests"][0]]
+    assert deleted[0] in (0, None) and results["deletes-test"]["status"] == "graded"
+
+
+def test_renamed_omitted_and_unreadable_notebooks(graded_class):
+    course, info, results, _ = graded_class
+    first, others = info["first"], course.notebook_names()[1:]
+    assert lost(results["renames"], first) == [] and any("graded as" in n for n in results["renames"]["notes"])
+    assert results["omits"]["scores"][first] == 0 and any("missing" in n for n in results["omits"]["notes"])
+    assert all(lost(results["omits"], nb) == [] for nb in others)
+    bad = results["not-json"]
+    assert "could not be read" in " ".join(bad["notes"])
+    if others:
+        assert bad["status"] == "graded" and bad["scores"][first] == 0
+        assert all(lost(bad, nb) == [] for nb in others)
+    else:
+        assert bad["status"] == "ungraded" and "could not be read" in bad["reason"]
+
+
+def test_integrity_flags_name_the_line(graded_class):
+    _, _, results, _ = graded_class
+    flags = results["cheater"]["flags"]
+    by_rule = {f["rule"]: f["line"] for f in flags}
+    assert by_rule["imports-grader"].startswith("import autograde.solution")
+    assert "assert_allclose" in by_rule["monkeypatch"]
+    assert "gradebook.db" in by_rule["reads-outside"]
+    assert "NBGRADER_EXECUTION" in by_rule["grading-env"]
+    assert not any(results[s]["flags"] for s in ("correct", "blank", "buggy", "adds-cells"))
+
+
+def test_feedback_never_shows_hidden_tests(graded_class):
+    course, info, results, _ = graded_class
+    course.feedback("buggy")
+    course.feedback("loops")
+    for student in ("buggy", "loops"):
+        for page in course.folder("feedback", student).glob("*.html"):
+            text = page.read_text()
+            for secret in ("autograde", "HIDDEN TESTS", re.compile(r"nb0\d\.")):
+                assert not (secret.search(text) if hasattr(secret, "search") else secret in text), (page, secret)
+    page = (course.folder("feedback", "buggy") / f"{info['mistake'].notebook}.html").read_text()
+    import html
+    assert html.escape(info["mistake"].explain, quote=False) in page or info["mistake"].explain in page
+    assert all(g in page for g in info["tests"])
+
+
+def test_report_and_csv(graded_class):
+    course, info, results, _ = graded_class
+    report = (course.root / "reports" / "rnn" / "report.html").read_text()
+    assert report.count("<img") >= 3
+    assert info["mistake"].id in report
+    assert "cheater" in report and "NBGRADER_EXECUTION" in report
+    rows = (course.root / "reports" / "rnn" / "scores.csv").read_text().splitlines()
+    assert len(rows) == len(results) + 1
+
+
+def test_running_twice_gives_the_same_gradebook(graded_class):
+    course, _, _, _ = graded_class
+    first = gradebook_dump(course.db_url)
+    grade_class(course.root, students=["correct", "buggy", "omits"], jobs=2, timeout=CELL_TIMEOUT, memory=MEMORY,
+                quiet=True, report=False)
+    assert gradebook_dump(course.db_url) == first
+
+
+POSTGRES = os.environ.get("AUTOGRADE_TEST_POSTGRES", "postgresql://autograde:autograde@localhost/postgres")
+
+
+def _postgres_admin():
+    try:
+        import psycopg
+        connection = psycopg.connect(POSTGRES, connect_timeout=3)
+    except Exception as exc:
+        pytest.skip(f"no PostgreSQL server at {POSTGRES} ({type(exc).__name__}); `bash .ci/run` installs and starts "
+                    f"one, or point AUTOGRADE_TEST_POSTGRES at a role that may CREATE DATABASE")
+    connection.autocommit = True
+    return connection
+
+
+def test_postgresql_gradebook(tmp_path):
+    admin = _postgres_admin()
+    name = f"gradebook_{uuid.uuid4().hex[:8]}"
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+    url = POSTGRES.rsplit("/", 1)[0] + "/" + name
+    try:
+        course = Course.copy_of(REPO, tmp_path / "course")
+        for path in notebooks.notebook_paths(course.folder("source"))[1:]:
+            path.unlink()
+        with open(course.root / "nbgrader_config.py", "a") as config:
+            config.write(f"\nc.CourseDirectory.db_url = {url!r}\n")
+        assert course.db_url == url
+        course.generate()
+        entry = next(m for m in mistakes.all_mistakes() if m.notebook == course.notebook_names()[0])
+        course.write_submission("correct")
+        course.write_submission("buggy", replace=replace_for(entry))
+        results = grade_class(course.root, jobs=2, timeout=60, memory=MEMORY, quiet=True, report=False)
+        assert {s: r["status"] for s, r in results.items()} == {"correct": "graded", "buggy": "graded"}
+        scores = course.scores("buggy")
+        assert sorted(g for g, (s, m) in scores[entry.notebook].items() if s < m) == sorted(entry.breaks)
+        assert all(s == m for s, m in course.scores("correct")[entry.notebook].values())
+    finally:
+        from sqlalchemy import create_engine
+        create_engine(url).dispose()
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
