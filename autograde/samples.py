@@ -2,7 +2,8 @@
 from autograde import mistakes
 
 # Catalogue entries the demo shows as typical mistakes (one student each).
-DEMO_MISTAKES = ["rnn_step_forward_whh_transposed", "rnn_forward_ignores_h0"]
+DEMO_MISTAKES = ["rnn_step_forward_whh_transposed", "softmax_over_batch_axis", "shift_labels_batch_axis",
+                 "rnn_backward_junction_missing"]
 
 
 def replace_for(entry):

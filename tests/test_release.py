@@ -34,8 +34,13 @@ def solution_code_lines():
             body = node.body[1:] if ast.get_docstring(node) else node.body
             for statement in body:
                 lines |= {l.strip() for l in ast.get_source_segment(module, statement).splitlines()}
-    interface = re.compile(r"^[\w, ]+ = cache$")  # unpacking the spec's cache form is not an answer
-    return {line for line in lines if len(line) >= 25 and not line.startswith("#") and not interface.match(line)}
+    graded = {node.name for node in ast.parse(module).body if isinstance(node, ast.FunctionDef)}
+    # Unpacking the spec's cache form, or calling a graded function with plain names (using the
+    # course's API, as later notebooks do), is not an answer.
+    def interface(line):
+        call = re.match(r"^[\w, ]+ = (\w+)\([\w, ]*\)$", line)
+        return re.match(r"^[\w, ]+ = cache$", line) or (call and call.group(1) in graded)
+    return {line for line in lines if len(line) >= 25 and not line.startswith("#") and not interface(line)}
 
 
 def test_release_leaks_no_solution_hidden_test_or_grader():

@@ -7,7 +7,9 @@ uses, so that each notebook can stay about its own idea:
 * ``load_names``: the names corpus (``names.txt``);
 * ``load_functions``: brings the functions you wrote in an earlier notebook
   into a later one (it runs that notebook's answer cells, never its tests);
-* ``draw_unrolled_rnn``: the picture of the network unrolled in time.
+* ``draw_unrolled_rnn``: the picture of the network unrolled in time;
+* ``decode``, ``print_batch``, ``plot_char_grid``: ids shown as characters (notebooks 03, 07);
+* ``impulse_explorer``, ``gradient_norm_explorer``: the interactive figures of notebook 06.
 """
 import contextlib
 import io
@@ -142,3 +144,528 @@ def draw_unrolled_rnn(n_steps=4, ax=None):
     ax.axis("off")
     ax.set_title("The same weights at every step: the network unrolled in time")
     return ax
+
+
+# ---------------------------------------------------------------------------
+# 03 label shift: ids shown as characters
+# ---------------------------------------------------------------------------
+BOUNDARY_MARK = "·"  # how the boundary token "\n" (id 0) is shown on screen
+
+
+def decode(ids, chars, boundary=BOUNDARY_MARK):
+    """The characters of a sequence of ids, as one string.
+
+    The boundary token "\\n" is shown as ``boundary``; ``boundary=""`` drops it, so
+    ``decode(ids, chars, "")`` is the bare name.
+    """
+    return "".join(boundary if chars[i] == "\n" else chars[i] for i in np.asarray(ids, dtype=int).ravel())
+
+
+def _cell_text(value, chars, is_mask):
+    if is_mask:
+        return f"{value:g}"
+    return BOUNDARY_MARK if chars[int(value)] == "\n" else chars[int(value)]
+
+
+def print_batch(chars, rows, n_examples=None):
+    """Print a batch one example at a time, its arrays aligned column by column.
+
+    rows: {label: array (N, T)}; integer arrays are ids, shown as characters, float
+    arrays (masks) as numbers. Example: ``print_batch(chars, {"inputs": inputs,
+    "targets": targets, "mask": mask})``. Arrays with fewer rows stop early.
+    """
+    arrays = {label: np.asarray(a) for label, a in rows.items()}
+    n_rows = max(len(a) for a in arrays.values())
+    width = max(len(label) for label in arrays) + 2
+    for n in range(n_rows if n_examples is None else min(n_examples, n_rows)):
+        for k, (label, a) in enumerate(arrays.items()):
+            if n >= len(a):
+                continue
+            is_mask = np.issubdtype(a.dtype, np.floating) or a.dtype == bool
+            cells = " ".join(_cell_text(v, chars, is_mask) for v in a[n])
+            print(f"{f'row {n}' if k == 0 else '':<7}{label:<{width}}{cells}")
+        print()
+
+
+def plot_char_grid(ids, chars, mask=None, wrong=None, ax=None, title=None, row_labels=None):
+    """Draw an (N, T) array of ids as a grid of characters.
+
+    Cells where ``mask`` is 1 are green (real predictions), 0 grey (padding); cells
+    where ``wrong`` is True are red. Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+
+    ids = np.atleast_2d(np.asarray(ids, dtype=int))
+    n_rows, n_cols = ids.shape
+    colour = np.ones(ids.shape, dtype=int) if mask is None else (np.asarray(mask) > 0).astype(int)
+    if wrong is not None:
+        colour = np.where(np.asarray(wrong, dtype=bool), 2, colour)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.45 * n_cols + 1.5, 0.45 * n_rows + 0.8))
+    cmap = ListedColormap(["#e4e4e4", "#cfe8c4", "#f4a6a0"])
+    ax.imshow(colour, cmap=cmap, vmin=0, vmax=2, aspect="equal")
+    for (n, t), i in np.ndenumerate(ids):
+        ax.text(t, n, _cell_text(i, chars, False), ha="center", va="center", fontsize=12, family="monospace")
+    ax.set_xticks(range(n_cols))
+    ax.set_xlabel("t (time)")
+    ax.set_yticks(range(n_rows))
+    ax.set_yticklabels(row_labels if row_labels is not None else [f"row {n}" for n in range(n_rows)])
+    ax.set_xticks(np.arange(n_cols + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(n_rows + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="white", linewidth=2)
+    ax.tick_params(which="minor", length=0)
+    if title:
+        ax.set_title(title, fontsize=11)
+    return ax
+
+
+# ---------------------------------------------------------------------------
+# 05 backpropagation through time: the junction figure, BPTT in two chunks
+# ---------------------------------------------------------------------------
+def draw_bptt_junction(n_steps=3, ax=None):
+    """The unrolled network with its backward pass: at every h_t, the gradient from the
+    output at step t and the gradient from step t + 1 meet at a sum (the junction)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Circle
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.0 * n_steps + 1.6, 4.6))
+    box = dict(boxstyle="round,pad=0.35", linewidth=1.2)
+    grey = dict(arrowstyle="->", linewidth=1.1, color="#9a9a9a")
+    red = dict(arrowstyle="->", linewidth=1.8, color="#c0392b")
+    dx = 3.0
+    ax.text(-1.5, 1.0, r"$h_{-1}$", ha="center", va="center", fontsize=13, bbox=dict(box, facecolor="#eeeeee"))
+    for t in range(n_steps):
+        X = dx * t
+        ax.text(X, 0.0, r"$x_{%d}$" % t, ha="center", va="center", fontsize=13, bbox=dict(box, facecolor="#dbe9f6"))
+        ax.text(X, 1.0, r"$h_{%d}$" % t, ha="center", va="center", fontsize=13, bbox=dict(box, facecolor="#fde2c8"))
+        ax.text(X, 2.6, r"$\mathrm{logits}_{%d}$" % t, ha="center", va="center", fontsize=12,
+                bbox=dict(box, facecolor="#dff2d8"))
+        # forward pass (grey)
+        ax.annotate("", xy=(X, 0.75), xytext=(X, 0.25), arrowprops=grey)
+        ax.annotate("", xy=(X - 0.2, 2.33), xytext=(X - 0.2, 1.25), arrowprops=grey)
+        start = -1.5 if t == 0 else X - dx
+        ax.annotate("", xy=(X - 0.35, 0.95), xytext=(start + 0.35, 0.95), arrowprops=grey)
+        # backward pass (red): the junction, a sum just above h_t
+        J = (X + 0.55, 1.75)
+        ax.add_patch(Circle(J, 0.17, facecolor="white", edgecolor="#c0392b", linewidth=1.8, zorder=3))
+        ax.text(*J, "+", ha="center", va="center", fontsize=14, color="#c0392b", zorder=4)
+        ax.annotate("", xy=(J[0] - 0.08, J[1] + 0.16), xytext=(X + 0.15, 2.33), arrowprops=red)
+        ax.annotate("", xy=(X + 0.22, 1.25), xytext=(J[0] - 0.1, J[1] - 0.14), arrowprops=red)
+        ax.text(X + 0.42, 2.28, "dh[:, %d]" % t, fontsize=9, color="#c0392b")
+        # gradient sent back to the previous step, through tanh' and Whh.T
+        target = (-1.5 + 0.3, 1.25) if t == 0 else (dx * (t - 1) + 0.55 + 0.17, 1.75)
+        ax.annotate("", xy=target, xytext=(X - 0.3, 1.12),
+                    arrowprops=dict(red, connectionstyle="arc3,rad=-0.25"))
+        ax.text(X - dx / 2 - 0.1, 1.58 if t > 0 else 1.62, "dh_next" if t > 0 else "dh0",
+                fontsize=9, color="#c0392b", ha="center")
+        ax.annotate("", xy=(X + 0.2, 0.25), xytext=(X + 0.2, 0.75), arrowprops=dict(red, linewidth=1.2))
+        ax.text(X + 0.28, 0.42, "dx[:, %d]" % t, fontsize=9, color="#c0392b")
+    X = dx * (n_steps - 1)
+    ax.annotate("", xy=(X + 0.55 + 0.17, 1.75), xytext=(X + 1.45, 1.75), arrowprops=red)
+    ax.text(X + 1.5, 1.75, "0", fontsize=11, color="#c0392b", va="center")
+    ax.annotate("dh = dh[:, t] + dh_next\n(the junction)", xy=(dx * (n_steps - 2) + 0.72, 1.78) if n_steps > 1
+                else (0.72, 1.78), xytext=(dx * max(n_steps - 2, 0) + 0.6, 3.35), fontsize=10, color="#c0392b",
+                ha="center", arrowprops=dict(arrowstyle="-", color="#c0392b", linewidth=0.8, linestyle=":"))
+    ax.set_xlim(-2.0, X + 1.9)
+    ax.set_ylim(-0.4, 3.8)
+    ax.axis("off")
+    ax.set_title("Forward (grey) and backward (red): each $h_t$ receives two gradients, and they add")
+    return ax
+
+
+def bptt_last_step_apart(rnn_backward, rnn_step_backward, dh, cache):
+    """Backpropagation through time with the last step done separately.
+
+    The last step goes back with ``rnn_step_backward`` alone; then ``rnn_backward`` runs
+    on the steps before it, where the gradient that the last step sent back through
+    its h_prev joins the gradient reaching the state h[:, -2] (the junction). Returns
+    the tuple rnn_backward returns, (dx, dh0, dWxh, dWhh, dbh), with the weight
+    gradients of both parts added. A correct rnn_backward gives the same in one call,
+    whatever your rnn_step_backward computes. Needs T >= 2.
+    """
+    x, h0, h, Wxh, Whh = cache
+    last = rnn_step_backward(dh[:, -1].copy(), (x[:, -1], h[:, -2], h[:, -1], Wxh, Whh))
+    dh_before = dh[:, :-1].copy()
+    dh_before[:, -1] = dh_before[:, -1] + last[1]
+    before = rnn_backward(dh_before, (x[:, :-1], h0, h[:, :-1], Wxh, Whh))
+    return (np.concatenate([before[0], last[0][:, None]], axis=1), before[1],
+            before[2] + last[2], before[3] + last[3], before[4] + last[4])
+
+
+# ---------------------------------------------------------------------------
+# 06 vanishing and exploding gradients: interactive figures
+# ---------------------------------------------------------------------------
+# A figure is drawn with matplotlib's Agg renderer into an ipywidgets.Image as PNG bytes.
+# Every redraw updates the same Figure (Line2D.set_data, one canvas draw) and replaces the
+# image's bytes: nothing stacks up, and it works in plain JupyterLab without extensions.
+
+def _grading():
+    """True while nbgrader executes the notebook (autograde, validate): no widgets then."""
+    import os
+    return bool(os.environ.get("NBGRADER_EXECUTION"))
+
+
+class LiveFigure:
+    """One matplotlib figure shown in an ``ipywidgets.Image`` and redrawn in place."""
+
+    def __init__(self, figsize=(7.0, 3.4), dpi=90):
+        import ipywidgets
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        self.fig = Figure(figsize=figsize, dpi=dpi)
+        self.canvas = FigureCanvasAgg(self.fig)
+        self.ax = self.fig.add_subplot()
+        self.fig.subplots_adjust(left=0.11, right=0.97, bottom=0.15, top=0.9)
+        self.image = ipywidgets.Image(format="png", layout=ipywidgets.Layout(width=f"{int(figsize[0] * dpi)}px"))
+        # the title lives in HTML above the image: drawing text is most of what a redraw costs
+        self.caption = ipywidgets.HTML()
+
+    def png(self):
+        buffer = io.BytesIO()
+        self.canvas.print_png(buffer, pil_kwargs={"compress_level": 1})  # fast zlib: the PNG is shown, not stored
+        return buffer.getvalue()
+
+    def render(self):
+        self.image.value = self.png()
+
+
+def _log_limits(values, floor=1e-300):
+    """y-limits for a log axis that show every finite positive value (None if there is none)."""
+    values = np.abs(np.asarray(values, dtype=float))
+    shown = values[np.isfinite(values) & (values > floor)]
+    if shown.size == 0:
+        return None
+    return shown.min() / 3.0, shown.max() * 3.0
+
+
+class ImpulseExplorer:
+    """A slider for w and a linear/log switch; the plot shows your impulse_response(w, n_steps)."""
+
+    def __init__(self, impulse_response, n_steps=40, w=-0.9):
+        import ipywidgets
+
+        self.impulse_response, self.n_steps = impulse_response, n_steps
+        self.slider = ipywidgets.FloatSlider(value=w, min=-1.5, max=1.5, step=0.01, description="w",
+                                             continuous_update=True, readout_format=".2f",
+                                             layout=ipywidgets.Layout(width="420px"))
+        self.scale = ipywidgets.ToggleButtons(options=["linear", "log"], value="linear",
+                                              description="y scale", style={"button_width": "70px"})
+        self.live = LiveFigure()
+        ax, t = self.live.ax, np.arange(n_steps)
+        (self.stems,) = ax.plot(t, np.zeros(n_steps), "o-", color="tab:blue", markersize=3.5, linewidth=1,
+                                label=r"$h_t$")
+        (self.upper,) = ax.plot(t, np.ones(n_steps), "--", color="tab:orange", linewidth=1,
+                                label=r"envelope $\pm|w|^t$")
+        (self.lower,) = ax.plot(t, -np.ones(n_steps), "--", color="tab:orange", linewidth=1)
+        ax.axhline(0.0, color="0.6", linewidth=0.6)
+        ax.set_xlabel("step t")
+        self._log_shown = None
+        self.slider.observe(lambda change: self.redraw(), names="value")
+        self.scale.observe(lambda change: self.redraw(), names="value")
+        self.widget = ipywidgets.VBox([ipywidgets.HBox([self.slider, self.scale]), self.live.caption,
+                                       self.live.image])
+        self.redraw()
+
+    def redraw(self):
+        """Update the lines of the existing figure for the current w and scale, then re-render it."""
+        w, log = self.slider.value, self.scale.value == "log"
+        ax, t = self.live.ax, np.arange(self.n_steps)
+        try:
+            with np.errstate(all="ignore"):
+                h = np.asarray(self.impulse_response(w, self.n_steps), dtype=float)
+                envelope = np.abs(w) ** t
+        except NotImplementedError:
+            self.live.caption.value = "<b>implement impulse_response above, then move the slider</b>"
+            self.live.render()
+            return
+        ax.set_yscale("log" if log else "linear")
+        if log:  # a log axis shows magnitudes only
+            self.stems.set_data(t, np.abs(h))
+            self.stems.set_label(r"$|h_t|$")
+            self.lower.set_visible(False)
+            limits = _log_limits(np.concatenate([h, envelope])) or (1e-3, 10)
+        else:
+            self.stems.set_data(t, h)
+            self.stems.set_label(r"$h_t$")
+            self.lower.set_visible(True)
+            top = max(1.0, float(np.nanmax(np.abs(h[np.isfinite(h)]), initial=1.0)))
+            limits = (-1.1 * top, 1.1 * top)
+        self.upper.set_data(t, envelope)
+        self.lower.set_data(t, -envelope)
+        ax.set_ylim(*limits)
+        if log != self._log_shown:  # the legend names h_t or |h_t|: rebuild it only when that changes
+            ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, fontsize=8, frameon=False)
+            self._log_shown = log
+        regime = "decays" if abs(w) < 1 else ("stays at size 1" if abs(w) == 1 else "explodes")
+        self.live.caption.value = (f"impulse response of h<sub>t</sub> = w h<sub>t-1</sub> + x<sub>t</sub> "
+                                   f"for w = {w:+.2f}: it {regime}")
+        self.live.render()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+class GradientNormExplorer:
+    """A slider for the spectral radius of a random Whh; the plot shows your
+    hidden_gradient_norms(params, x, h0) on a log scale, with the bound of Pascanu et al. (2013)."""
+
+    def __init__(self, hidden_gradient_norms, radius=1.0, N=4, T=60, D=8, H=32, seed=0):
+        import ipywidgets
+
+        rng = np.random.default_rng(seed)
+        self.hidden_gradient_norms = hidden_gradient_norms
+        base = rng.standard_normal((H, H))
+        self.base = base / np.abs(np.linalg.eigvals(base)).max()   # spectral radius 1
+        self.params = {"Wxh": rng.standard_normal((D, H)) * 0.5, "Whh": self.base.copy(), "bh": np.zeros(H)}
+        self.x, self.h0 = rng.standard_normal((N, T, D)), np.zeros((N, H))
+        self.slider = ipywidgets.FloatSlider(value=radius, min=0.3, max=3.0, step=0.05,
+                                             description="radius", readout_format=".2f",
+                                             layout=ipywidgets.Layout(width="420px"))
+        self.live = LiveFigure()
+        ax, t = self.live.ax, np.arange(T)
+        (self.curve,) = ax.plot(t, np.ones(T), color="tab:blue", linewidth=1.8, label=r"$\|\partial L/\partial h_t\|$")
+        (self.bound,) = ax.plot(t, np.ones(T), "--", color="tab:red", linewidth=1,
+                                label=r"bound $\sigma_{max}^{T-1-t}\,\|\partial L/\partial h_{T-1}\|$")
+        ax.set_yscale("log")
+        ax.set_xlabel("step t (the loss is read at the last step)")
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, fontsize=8, frameon=False)
+        self.slider.observe(lambda change: self.redraw(), names="value")
+        self.widget = ipywidgets.VBox([self.slider, self.live.caption, self.live.image])
+        self.redraw()
+
+    def redraw(self):
+        radius = self.slider.value
+        ax, T = self.live.ax, self.x.shape[1]
+        self.params["Whh"] = self.base * radius
+        try:
+            with np.errstate(all="ignore"):
+                norms = np.asarray(self.hidden_gradient_norms(self.params, self.x, self.h0), dtype=float)
+        except NotImplementedError:
+            self.live.caption.value = "<b>implement hidden_gradient_norms above, then move the slider</b>"
+            self.live.render()
+            return
+        sigma = float(np.linalg.norm(self.params["Whh"], 2))
+        with np.errstate(all="ignore"):
+            bound = norms[-1] * sigma ** (T - 1 - np.arange(T))
+        self.curve.set_ydata(norms)
+        self.bound.set_ydata(bound)
+        limits = _log_limits(norms)
+        if limits:
+            ax.set_ylim(max(limits[0], 1e-30), limits[1] * 10)
+        self.live.caption.value = (f"tanh RNN, H = {self.base.shape[0]}: spectral radius {radius:.2f}, "
+                                   f"largest singular value {sigma:.2f}; ||dL/dh<sub>0</sub>|| / "
+                                   f"||dL/dh<sub>T-1</sub>|| = {norms[0] / norms[-1]:.1e}")
+        self.live.render()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def impulse_explorer(impulse_response, **kwargs):
+    """The w slider for your impulse_response (a text note instead while nbgrader grades)."""
+    if _grading():
+        print("(the interactive figure is not built while nbgrader runs the notebook)")
+        return None
+    return ImpulseExplorer(impulse_response, **kwargs)
+
+
+def gradient_norm_explorer(hidden_gradient_norms, **kwargs):
+    """The spectral-radius slider for your hidden_gradient_norms (a text note instead while nbgrader grades)."""
+    if _grading():
+        print("(the interactive figure is not built while nbgrader runs the notebook)")
+        return None
+    return GradientNormExplorer(hidden_gradient_norms, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# 02 batched softmax: where exp is finite in float64
+# ---------------------------------------------------------------------------
+def plot_exp_range(ax=None):
+    """exp(x) in float64 on a log scale: finite only for about -745 < x < 709.8."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.4))
+    overflow, underflow = np.log(np.finfo(np.float64).max), np.log(np.nextafter(0.0, 1.0))
+    x = np.linspace(-1000.0, 1000.0, 2001)
+    finite = (x > underflow) & (x < overflow)
+    ax.plot(x[finite], x[finite] / np.log(10.0), color="#1f77b4", linewidth=2,
+            label="log10 exp(x): finite in float64")
+    ax.axvspan(overflow, 1000, color="#d62728", alpha=0.15)
+    ax.axvspan(-1000, underflow, color="#7f7f7f", alpha=0.2)
+    ax.text(850, 0, "exp(x) = inf\n(overflow)", ha="center", va="center", color="#a01010")
+    ax.text(-870, 0, "exp(x) = 0\n(underflow)", ha="center", va="center", color="#404040")
+    ax.axvline(0, color="black", linewidth=0.8, linestyle=":")
+    ax.annotate("after the max shift every exponent is <= 0\nand the largest is exactly 0: exp(0) = 1",
+                xy=(0, 0), xytext=(-620, 200), arrowprops=dict(arrowstyle="->"), fontsize=9)
+    ax.set_xlim(-1000, 1000)
+    ax.set_xlabel("x")
+    ax.set_ylabel("log10 exp(x)")
+    ax.set_title(f"float64 exp(x) is finite and nonzero only for {underflow:.0f} < x < {overflow:.1f}")
+    ax.legend(loc="lower right")
+    return ax
+
+
+# ---------------------------------------------------------------------------
+# 04 cross-entropy: the learning rate absorbs a wrongly scaled gradient
+# ---------------------------------------------------------------------------
+def plot_learning_rate_sweep(learning_rates, final_losses, start_loss, ax=None):
+    """Final loss against the learning rate (log scale), one curve per way of scaling the gradient.
+
+    final_losses: {label: sequence of losses, one per learning rate}; start_loss: the loss before training.
+    Diverged runs (loss above 2 * start_loss, inf or nan) are drawn at the top edge.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.8))
+    top = 2.0 * start_loss
+    for (label, losses), colour in zip(final_losses.items(), ["#2ca02c", "#d62728", "#1f77b4", "#9467bd"]):
+        losses = np.asarray(losses, dtype=np.float64)
+        shown = np.where(np.isfinite(losses) & (losses < top), losses, top)
+        ax.plot(learning_rates, shown, "o-", color=colour, markersize=3.5, label=label)
+        best = int(np.nanargmin(np.where(np.isfinite(losses), losses, np.inf)))
+        ax.plot(learning_rates[best], shown[best], "*", color=colour, markersize=14)
+    ax.axhline(start_loss, color="grey", linestyle=":", linewidth=1)
+    ax.text(learning_rates[0], start_loss, " loss before training", va="bottom", fontsize=8, color="grey")
+    ax.text(learning_rates[-1], top, "diverged ", ha="right", va="bottom", fontsize=8, color="grey")
+    ax.set_xscale("log")
+    ax.set_ylim(0, top * 1.12)
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("loss after training")
+    ax.set_title("The same model, the same data: only the scale of the gradient differs (star: best rate)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(final_losses), fontsize=8)
+    return ax
+
+
+# ---------------------------------------------------------------------------
+# 07 char rnn: a progress line and a live loss curve for a training loop
+# ---------------------------------------------------------------------------
+class _Text:
+    """Plain text for IPython's display (a str would be shown with its quotes)."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __repr__(self):
+        return self.text
+
+
+class TrainingMonitor:
+    """A progress line and one loss figure, both redrawn in place while a loop trains.
+
+    ``monitor = TrainingMonitor(n_steps, baseline=np.log(V))``, then
+    ``monitor.update(step, loss)`` every step (and ``validation=`` now and then), and
+    ``monitor.finish()`` at the end. The figure is redrawn at most every ``every``
+    seconds, so drawing costs little; ``live=False`` (used while nbgrader grades) draws nothing.
+    """
+
+    def __init__(self, n_steps, baseline=None, every=1.0, live=True, smoothing=0.98,
+                 ylabel="loss per character (nats)"):
+        import time
+
+        self.n_steps, self.baseline, self.every, self.live = n_steps, baseline, every, live
+        self.smoothing, self.ylabel = smoothing, ylabel
+        self.steps, self.losses, self.smooth = [], [], []
+        self.val_steps, self.val_losses = [], []
+        self.start = self.last_draw = time.perf_counter()
+        self.fig = self.progress = self.plot = None
+        if live:
+            from IPython.display import display
+
+            self.progress = display(_Text(self._line()), display_id=True)
+            self.fig = self._figure()
+            self.plot = display(self.fig, display_id=True)
+
+    def _figure(self):
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(7.5, 3.8))
+        plt.close(fig)  # shown through the display handle only, not again at the end of the cell
+        self.ax = ax
+        (self.raw_line,) = ax.plot([], [], color="tab:blue", alpha=0.25, linewidth=0.8, label="batch")
+        (self.smooth_line,) = ax.plot([], [], color="tab:blue", linewidth=1.8, label="batch, smoothed")
+        (self.val_line,) = ax.plot([], [], "o-", color="tab:orange", markersize=4, label="validation names")
+        if self.baseline is not None:
+            ax.axhline(self.baseline, color="tab:red", linestyle="--", linewidth=1.2,
+                       label=f"uniform guess, ln V = {self.baseline:.2f}")
+        ax.set_xlim(0, self.n_steps)
+        ax.set_xlabel("training step")
+        ax.set_ylabel(self.ylabel)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper right", fontsize=8)
+        fig.tight_layout()
+        return fig
+
+    def elapsed(self):
+        import time
+
+        return time.perf_counter() - self.start
+
+    def _line(self):
+        done = len(self.steps) and self.steps[-1] + 1
+        filled = int(30 * done / max(self.n_steps, 1))
+        loss = f"   loss {self.smooth[-1]:.3f}" if self.smooth else ""
+        val = f"   validation {self.val_losses[-1]:.3f}" if self.val_losses else ""
+        return f"[{'#' * filled}{'.' * (30 - filled)}] step {done}/{self.n_steps}   {self.elapsed():5.1f} s{loss}{val}"
+
+    def update(self, step, loss, validation=None):
+        """Record the loss of ``step`` (and a validation loss, if given); redraw when it is time."""
+        import time
+
+        loss = float(loss)
+        previous = self.smooth[-1] if self.smooth else loss
+        self.steps.append(step)
+        self.losses.append(loss)
+        self.smooth.append(self.smoothing * previous + (1 - self.smoothing) * loss if np.isfinite(previous) else loss)
+        if validation is not None:
+            self.val_steps.append(step)
+            self.val_losses.append(float(validation))
+        if self.live and time.perf_counter() - self.last_draw >= self.every:
+            self.draw()
+
+    def draw(self):
+        import time
+
+        if not self.live:
+            return
+        self.progress.update(_Text(self._line()))
+        self.raw_line.set_data(self.steps, self.losses)
+        self.smooth_line.set_data(self.steps, self.smooth)
+        self.val_line.set_data(self.val_steps, self.val_losses)
+        finite = [v for v in self.losses + self.val_losses if np.isfinite(v)]
+        if finite:
+            top = max(finite + ([self.baseline] if self.baseline else []))
+            self.ax.set_ylim(min(finite) * 0.9, min(top, 3 * np.median(finite)) * 1.08)
+        self.plot.update(self.fig)
+        self.last_draw = time.perf_counter()
+
+    def finish(self):
+        """The last redraw; returns the figure (None when not live)."""
+        self.draw()
+        if not self.live:
+            print(self._line())
+        return self.fig
+
+
+def softmax_works_on_a_vector(softmax):
+    """True when your softmax from notebook 02 handles a single vector of logits (V,).
+
+    The visible tests of ``sample`` run your sample, which calls your softmax; when the
+    softmax is broken they are skipped with a note: a mistake in 02 is 02's to fix (the
+    hidden tests of sample use a correct softmax). A softmax not written yet counts as
+    working, so that those tests still fail until it is.
+    """
+    try:
+        works = bool(np.allclose(softmax(np.array([0.0, np.log(3.0)])), [0.25, 0.75]))
+    except NotImplementedError:
+        return True
+    except Exception:
+        works = False
+    if not works:
+        print("NOTE: your softmax from 02_batched_softmax is wrong on a single vector, so the visible "
+              "checks of sample are skipped; fix softmax in notebook 02 first.")
+    return works

@@ -649,3 +649,23 @@ class TrainingMonitor:
         if not self.live:
             print(self._line())
         return self.fig
+
+
+def softmax_works_on_a_vector(softmax):
+    """True when your softmax from notebook 02 handles a single vector of logits (V,).
+
+    The visible tests of ``sample`` run your sample, which calls your softmax; when the
+    softmax is broken they are skipped with a note: a mistake in 02 is 02's to fix (the
+    hidden tests of sample use a correct softmax). A softmax not written yet counts as
+    working, so that those tests still fail until it is.
+    """
+    try:
+        works = bool(np.allclose(softmax(np.array([0.0, np.log(3.0)])), [0.25, 0.75]))
+    except NotImplementedError:
+        return True
+    except Exception:
+        works = False
+    if not works:
+        print("NOTE: your softmax from 02_batched_softmax is wrong on a single vector, so the visible "
+              "checks of sample are skipped; fix softmax in notebook 02 first.")
+    return works
