@@ -136,16 +136,20 @@ class Course:
         """submitted/<student>/rnn: the release with answers filled from the source.
 
         replace: {notebook: {grade_id: code}} overrides answer cells (a catalogue mistake,
-        an alternative solution). blank: the untouched release.
+        an alternative solution). blank: True for the untouched release, or the names of
+        the notebooks to leave untouched (a student who skipped them).
         """
         release, target = self.folder("release"), self.folder("submitted", student)
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(release, target)
-        if blank:
+        if blank is True:
             return target
+        skipped = set(blank or ())
         replace = dict(replace or {})
         for path in notebooks.notebook_paths(target):
+            if path.stem in skipped:
+                continue
             source_nb = notebooks.read(self.folder("source") / path.name)
             nb = notebooks.fill(notebooks.read(path), source_nb, replace.pop(path.stem, None))
             notebooks.write(nb, path)

@@ -23,7 +23,7 @@ class Planned:
     student: str
     notebooks: list          # the notebooks graded for this student
     replace: dict = None     # answer-cell overrides, as Course.write_submission takes them
-    blank: bool = False
+    blank: object = False    # True, or the notebooks left as released
     mistake: object = None   # the catalogue entry injected, if any
 
 
@@ -37,6 +37,10 @@ def plan(course):
         cases.append(Planned(f"m{entry.notebook[:2]}-{entry.id}",
                              [entry.notebook] + course.dependents(entry.notebook, entry.function),
                              replace=replace_for(entry), mistake=entry))
+    loads = course.loads()
+    for name in names:  # a student who did only this notebook: what it loads is blank
+        if loads[name]:
+            cases.append(Planned(f"u{name[:2]}-only-this-notebook", [name], blank=[n for n in names if n != name]))
     for notebook, function, style, fn in all_alternatives():
         cases.append(Planned(f"a{notebook[:2]}-{function}-{style}", [notebook] + course.dependents(notebook, function),
                              replace={notebook: {function: function_source(fn, function)}}))

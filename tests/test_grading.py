@@ -45,6 +45,15 @@ def test_mistake_loses_exactly_its_checks_and_is_named(graded, case):
     assert any(entry.explain in m for m in messages), f"no failing check names {entry.id}:\n" + "\n".join(messages)
 
 
+@pytest.mark.parametrize("case", [c for c in CASES if isinstance(c.blank, list)], ids=lambda c: c.student)
+def test_blank_earlier_notebooks_cost_no_points_here(graded, case):
+    """A student who did only this notebook keeps its full marks: the hidden checks grade each
+    function with reference parts, and the visible checks that need an unwritten earlier
+    function are skipped with a note (they still run, and fail, while this one is unwritten)."""
+    _, scores, folder = graded[case.student]
+    assert lost(scores) == {nb: [] for nb in case.notebooks}
+
+
 @pytest.mark.parametrize("case", [c for c in CASES if c.replace and not c.mistake], ids=lambda c: c.student)
 def test_alternative_correct_answer_keeps_full_marks(graded, case):
     _, scores, _ = graded[case.student]

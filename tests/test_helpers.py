@@ -60,6 +60,34 @@ def test_load_functions_brings_the_release_functions_of_notebook_01(helpers, mon
         rnn_forward(np.zeros((1, 1, 1)), np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(1))
 
 
+def test_parts_written_waits_only_for_unwritten_earlier_parts(helpers, monkeypatch, capsys):
+    monkeypatch.setattr(helpers, "HERE", REPO / "release" / "rnn")
+    monkeypatch.setattr(helpers, "_LOADED", {})
+    stub_softmax = helpers.load_functions("02_batched_softmax", "softmax")   # the release: not written
+
+    def softmax(z):
+        return np.exp(z) / np.exp(z).sum(-1, keepdims=True)
+
+    def sample_written(params):
+        return softmax(params)
+
+    def sample_stub(params):
+        raise NotImplementedError()
+
+    assert helpers.is_written(softmax) and helpers.is_written(sample_written)
+    assert not helpers.is_written(stub_softmax) and not helpers.is_written(sample_stub)
+    # written, with an unwritten part: the visible checks wait, and say why
+    assert helpers.parts_written(sample_written, stub_softmax) is False
+    assert "uses your softmax, not written yet" in capsys.readouterr().out
+    # the same part by default: everything load_functions brought in
+    assert helpers.parts_written(sample_written) is False
+    # not written itself: the checks run (and fail), as on the blank release
+    assert helpers.parts_written(sample_stub, stub_softmax) is True
+    # every part written: the checks run
+    assert helpers.parts_written(sample_written, softmax) is True
+    assert capsys.readouterr().out.count("NOTE") == 1
+
+
 def test_unrolled_picture_draws(helpers):
     import matplotlib
     matplotlib.use("Agg")
