@@ -25,6 +25,10 @@ class CheckFailed(AssertionError):
         return [f"\x1b[0;31mCheckFailed\x1b[0m: {self}"]
 
 
+class PartNotWritten(CheckFailed):
+    """The graded function calls an earlier exercise's function that still raises NotImplementedError."""
+
+
 def fail(message):
     raise CheckFailed(message)
 
@@ -76,14 +80,31 @@ def quiet():
         yield
 
 
+def not_implemented(name, fn, exc):
+    """Fail with the reason for a NotImplementedError that came out of the student's ``fn``.
+
+    Raised by ``fn``'s own body, the answer cell is still the release's stub. Raised deeper, by
+    a function from an earlier notebook that ``fn`` calls, ``fn`` itself may be right: the
+    message names that function, and checks with ``parts`` retry on the reference parts.
+    """
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code if tb is not None else None
+    if code is None or code is getattr(fn, "__code__", None):
+        fail(f"`{name}` is not implemented yet: it still raises NotImplementedError.")
+    raise PartNotWritten(f"`{name}` calls your `{code.co_name}`, which is not implemented yet "
+                         f"(it raises NotImplementedError).")
+
+
 def call(name, fn, *args, **kwargs):
     """Run the student's ``fn`` on deep copies of the arguments; explain any exception."""
     args, kwargs = copy.deepcopy((args, kwargs))
     try:
         with quiet():
             return fn(*args, **kwargs)
-    except NotImplementedError:
-        fail(f"`{name}` is not implemented yet: it still raises NotImplementedError.")
+    except NotImplementedError as exc:
+        not_implemented(name, fn, exc)
     except CheckFailed:
         raise
     except Exception as exc:  # the student's own error, reported as such
@@ -148,16 +169,21 @@ def check_values(name, fn, cases, *, select=lambda out: out, parts=(), what="out
     with quiet():
         expected = [select(reference(*copy.deepcopy(args), **copy.deepcopy(kwargs))) for args, kwargs in cases]
     agrees = lambda outputs: all(same(select(o), e, rtol, atol) for o, e in zip(outputs, expected))
-    outputs = [call(name, fn, *args, **kwargs) for args, kwargs in cases]
-    if agrees(outputs):
+    try:
+        outputs = [call(name, fn, *args, **kwargs) for args, kwargs in cases]
+    except CheckFailed:
+        if not parts:
+            raise
+        outputs = None  # perhaps only a part failed (not written yet, or raising): try the reference parts
+    if outputs is not None and agrees(outputs):
         passed(label or f"`{name}` agrees with the reference ({what}) on {len(cases)} random inputs")
         return
     if parts:
         with reference_parts(fn, parts):
-            outputs = [call(name, fn, *args, **kwargs) for args, kwargs in cases]
+            outputs = [call(name, fn, *args, **kwargs) for args, kwargs in cases]  # errors now are fn's own
         if agrees(outputs):
-            print(f"NOTE `{name}` itself is right, but with your own {', '.join(parts)} the result differs: "
-                  f"fix those first (their own checks say how).")
+            print(f"NOTE `{name}` itself is right, but with your own {', '.join(parts)} it fails or gives a "
+                  f"different result: fix those first (their own checks say how).")
             passed(label or f"`{name}` agrees with the reference ({what}) when it calls the reference parts")
             return
     bad = next(i for i, (o, e) in enumerate(zip(outputs, expected)) if not same(select(o), e, rtol, atol))
@@ -176,8 +202,8 @@ def check_pure(name, fn, cases, arg_names, parts=()):
             try:
                 with quiet():
                     fn(*mine[0], **mine[1])
-            except NotImplementedError:
-                fail(f"`{name}` is not implemented yet: it still raises NotImplementedError.")
+            except NotImplementedError as exc:
+                not_implemented(name, fn, exc)
             except Exception as exc:
                 fail(f"`{name}` raised {type(exc).__name__}: {exc}")
         changed = [arg for arg, before, after in zip(arg_names, args, mine[0]) if not same(after, before, 0, 0)]
@@ -193,10 +219,15 @@ def check_pure(name, fn, cases, arg_names, parts=()):
     passed(f"`{name}` leaves its arguments unmodified")
 
 
-def check_shapes(name, fn, cases, expected_shapes, select=lambda out: out, dtype=np.floating):
-    """Fail unless ``select(fn(*args))`` has the expected shape (and dtype kind) on every case."""
+def check_shapes(name, fn, cases, expected_shapes, select=lambda out: out, dtype=np.floating, parts=()):
+    """Fail unless ``select(fn(*args))`` has the expected shape (and dtype kind) on every case.
+
+    ``parts``: functions from earlier exercises that ``fn`` calls; the shape is ``fn``'s own
+    responsibility, so it is checked with the reference parts.
+    """
     for (args, kwargs), shape in zip(cases, expected_shapes):
-        out = select(call(name, fn, *args, **kwargs))
+        with reference_parts(fn, parts):
+            out = select(call(name, fn, *args, **kwargs))
         if not isinstance(out, np.ndarray):
             fail(f"`{name}` should return a NumPy array of shape {shape}, not {describe(out)}.")
         if out.shape != tuple(shape):
@@ -213,8 +244,8 @@ def call_in_place(name, fn, *args, **kwargs):
     try:
         with quiet():
             return fn(*args, **kwargs)
-    except NotImplementedError:
-        fail(f"`{name}` is not implemented yet: it still raises NotImplementedError.")
+    except NotImplementedError as exc:
+        not_implemented(name, fn, exc)
     except CheckFailed:
         raise
     except Exception as exc:  # the student's own error, reported as such

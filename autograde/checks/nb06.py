@@ -96,7 +96,7 @@ def _gradient_cases(name):
 
 def hidden_gradient_norms_shape(fn):
     check_shapes("hidden_gradient_norms", fn, _gradient_cases("hidden_gradient_norms_shape"),
-                 [(T,) for _, T, _, _, _ in GRADIENT_SHAPES])
+                 [(T,) for _, T, _, _, _ in GRADIENT_SHAPES], parts=("rnn_forward",))
 
 
 def hidden_gradient_norms_values(fn):

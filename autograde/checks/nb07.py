@@ -14,7 +14,7 @@ import io
 import numpy as np
 
 from autograde import mistakes, solution
-from autograde.checking import (CheckFailed, check_in_place, check_pure, check_values, fail, passed,
+from autograde.checking import (CheckFailed, check_in_place, not_implemented, check_pure, check_values, fail, passed,
                                 quiet, reference_parts, rng_for)
 
 PARAM_NAMES = solution.PARAM_NAMES
@@ -90,8 +90,8 @@ def _call_sample(fn, params, h0, seed_id, n, rng, temperature):
     """One call of sample (inside ``_sampling``); the rng is the caller's object, not a copy."""
     try:
         return fn(params, h0, seed_id, n, rng, temperature=temperature)
-    except NotImplementedError:
-        fail("`sample` is not implemented yet: it still raises NotImplementedError.")
+    except NotImplementedError as exc:
+        not_implemented("sample", fn, exc)
     except CheckFailed:
         raise
     except Exception as exc:

@@ -13,6 +13,7 @@ uses, so that each notebook can stay about its own idea:
 """
 import contextlib
 import io
+import linecache
 import json
 import pathlib
 import sys
@@ -102,10 +103,14 @@ def load_functions(notebook, *names):
     if added:  # setup cells import this module, wherever the caller runs from
         sys.path.insert(0, str(HERE))
     try:
-        for source in _answer_and_setup_cells(path):
+        for number, source in enumerate(_answer_and_setup_cells(path), 1):
+            # a name of its own for each cell, with its source in linecache, so that a traceback
+            # through a loaded function quotes your code, not the notebook's JSON
+            filename = f"<{path.stem}, cell {number}>"
+            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
             try:
                 with contextlib.redirect_stdout(io.StringIO()):
-                    exec(compile(source, str(path), "exec"), namespace)
+                    exec(compile(source, filename, "exec"), namespace)
             except Exception as exc:  # a broken cell must not hide the functions around it
                 print(f"load_functions: a cell of {path.name} raised {type(exc).__name__}: {exc}")
     finally:
