@@ -9,8 +9,8 @@ import copy
 import numpy as np
 
 from autograde import solution
-from autograde.checking import (PartNotWritten, call, check_pure, check_values, diagnose, fail, not_implemented, passed, quiet,
-                                reference_parts, rng_for, same)
+from autograde.checking import (PartNotWritten, call, check_pure, check_values, diagnose, fail,
+                                not_implemented, passed, quiet, reference_parts, rng_for, same)
 
 # (N, T, D, H, V): D, H and V all different so that a missing or extra transpose cannot
 # go unnoticed, T >= 3 so that "last step only" differs from "every step", a batch of one.

@@ -14,8 +14,8 @@ import io
 import numpy as np
 
 from autograde import mistakes, solution
-from autograde.checking import (CheckFailed, check_in_place, not_implemented, check_pure, check_values, fail, passed,
-                                quiet, reference_parts, rng_for)
+from autograde.checking import (CheckFailed, check_in_place, check_pure, check_values, fail, not_implemented,
+                                passed, quiet, reference_parts, rng_for)
 
 PARAM_NAMES = solution.PARAM_NAMES
 # Earlier exercises that the answers may call: the checks swap in the solution's, so that a

@@ -13,8 +13,8 @@ uses, so that each notebook can stay about its own idea:
 """
 import contextlib
 import io
-import linecache
 import json
+import linecache
 import pathlib
 import sys
 
@@ -78,13 +78,15 @@ def load_names(path=None):
 
 
 def _answer_and_setup_cells(notebook_path):
+    """(label, source) of each setup and answer cell; the label is the nbgrader cell id, if any."""
     cells = json.loads(notebook_path.read_text())["cells"]
-    for cell in cells:
+    for number, cell in enumerate(cells, 1):
         meta = cell.get("metadata", {})
         is_answer = meta.get("nbgrader", {}).get("solution", False)
         is_setup = "setup" in meta.get("tags", [])
         if cell["cell_type"] == "code" and (is_answer or is_setup):
-            yield "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            label = meta.get("nbgrader", {}).get("grade_id") or f"cell {number}"
+            yield label, "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
 
 
 def load_functions(notebook, *names):
@@ -103,10 +105,10 @@ def load_functions(notebook, *names):
     if added:  # setup cells import this module, wherever the caller runs from
         sys.path.insert(0, str(HERE))
     try:
-        for number, source in enumerate(_answer_and_setup_cells(path), 1):
+        for label, source in _answer_and_setup_cells(path):
             # a name of its own for each cell, with its source in linecache, so that a traceback
             # through a loaded function quotes your code, not the notebook's JSON
-            filename = f"<{path.stem}, cell {number}>"
+            filename = f"<{path.stem}, {label}>"
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
             try:
                 with contextlib.redirect_stdout(io.StringIO()):
