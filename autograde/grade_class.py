@@ -18,15 +18,18 @@ gradebook has exactly one writer whether it is SQLite or PostgreSQL, and no
 grade depends on a lock timeout or a retry.
 
 Robustness: every kernel runs under the per-cell timeout and a memory cap
-(``autograde.sandbox``); a dead kernel costs the cells it did not run; an
-unreadable notebook is scored as missing; a worker that dies or hangs is
+(``autograde.sandbox``); a dead kernel, or a cell that ignores the interrupt at
+its time limit, costs the cells it did not run; when nbgrader gives up on a
+student the submission is graded once more (the cause may be the machine's) before
+a notebook that breaks the schema is set aside and scored 0; an unreadable notebook is scored as missing; a worker that dies or hangs is
 replaced and its student recorded as ungraded with the reason. Submitted files
 are only read (their hashes are checked before and after). An integrity scan
 (``autograde.integrity``) flags suspicious code without changing any score.
 
 Outputs: a table of scores on stdout, ``reports/<assignment>/scores.csv``,
 ``results.json`` (status, notes, flags per student) and the class report
-``report.html`` (``autograde.report``).
+``report.html`` (``autograde.report``). Re-grading some students (``--students``)
+updates their entries and keeps everyone else's in these files.
 """
 import argparse
 import concurrent.futures
@@ -292,7 +295,7 @@ def grade_class(root=".", assignment="rnn", students=("*",), jobs=None, timeout=
         code_cells = sum(len([c for c in json.loads(p.read_text())["cells"] if c["cell_type"] == "code"])
                          for p in release.glob("*.ipynb"))
         cell_timeout = timeout or int(course.config().Execute.get("timeout", 120))
-        student_timeout = student_timeout or cell_timeout * code_cells + 300
+        student_timeout = student_timeout or 3 * cell_timeout * code_cells + 300  # up to 3 attempts (grading_worker.grade)
 
         results = {}
         for student, folder in submissions.items():
@@ -357,12 +360,14 @@ def grade_class(root=".", assignment="rnn", students=("*",), jobs=None, timeout=
             results[student]["unmodified"] = after == results[student]["hashes"]
             if not results[student]["unmodified"]:  # never expected: grading works on copies
                 results[student].setdefault("notes", []).append("THE SUBMITTED FILES CHANGED WHILE GRADING")
-        add_scores(db_url, assignment, results)
-        (report_dir / "results.json").write_text(json.dumps(results, indent=1, sort_keys=True, default=str))
-        write_csv(report_dir / "scores.csv", results)
+        # the class files cover the whole class: a re-grade of some students keeps the others' entries
+        everyone = {**earlier_results(report_dir / "results.json", course.root, assignment), **results}
+        add_scores(db_url, assignment, everyone)
+        (report_dir / "results.json").write_text(json.dumps(everyone, indent=1, sort_keys=True, default=str))
+        write_csv(report_dir / "scores.csv", everyone)
         if report:
             from autograde.report import build_report
-            build_report(course.root, assignment, results, report_dir / "report.html")
+            build_report(course.root, assignment, everyone, report_dir / "report.html")
         if not quiet:
             print(score_table(results))
             summarize(results, report_dir, report, time.monotonic() - started)
@@ -372,6 +377,16 @@ def grade_class(root=".", assignment="rnn", students=("*",), jobs=None, timeout=
             worker.stop()
         if own_workdir:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def earlier_results(path, root, assignment):
+    """The entries of an earlier results.json whose students still have a submission."""
+    try:
+        earlier = json.loads(pathlib.Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {student: r for student, r in earlier.items()
+            if isinstance(r, dict) and pathlib.Path(root, "submitted", student, assignment).is_dir()}
 
 
 def add_scores(db_url, assignment, results):

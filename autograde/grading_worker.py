@@ -122,36 +122,54 @@ def grade(api, root, assignment, expected, task):
     for kind in ("submitted", "autograded"):
         shutil.rmtree(root / kind, ignore_errors=True)
     target = root / "submitted" / student / assignment
-    suspects = []
+    suspects, first_log = [], None
     notes = stage(pathlib.Path(task["submission"]), target, expected, suspects)
     if not any(target.glob("*.ipynb")):
         return {"student": student, "status": "ungraded", "reason": "no notebook of the assignment could be graded",
                 "notes": notes}
     result = api.autograde(assignment, student, force=True, create=True)
+    if not result.get("success"):
+        # a failure can be the machine's, not the submission's (a kernel that did not start in time, a
+        # port another kernel took): grade once more before blaming any notebook
+        notes.append(f"nbgrader failed ({_reason(result)}); graded again")
+        first_log = _log_tail(result)
+        result = api.autograde(assignment, student, force=True, create=True)
     if not result.get("success") and suspects and len(list(target.glob("*.ipynb"))) > len(suspects):
-        for stem in suspects:  # nbgrader gave up on the student: grade the others, score these 0
+        for stem in suspects:  # nbgrader gave up on the student again: grade the others, score these 0
             (target / f"{stem}.ipynb").unlink()
             notes.append(f"{stem}.ipynb made nbgrader fail; scored 0")
         result = api.autograde(assignment, student, force=True, create=True)
     if not result.get("success"):
         return {"student": student, "status": "ungraded", "reason": _reason(result), "notes": notes,
-                "log": (result.get("log") or "")[-4000:] + (result.get("error") or "")[-4000:]}
+                "log": _log_tail(result)}
     notebooks, timestamp = read_scores(root, assignment, student)
-    return {"student": student, "status": "graded", "notes": notes, "notebooks": notebooks,
-            "timestamp": timestamp, "autograded": str(root / "autograded" / student / assignment)}
+    answer = {"student": student, "status": "graded", "notes": notes, "notebooks": notebooks,
+              "timestamp": timestamp, "autograded": str(root / "autograded" / student / assignment)}
+    if first_log:  # kept in results.json: why the first attempt failed
+        answer["log"] = first_log
+    return answer
+
+
+def _log_tail(result):
+    return (result.get("log") or "")[-4000:] + (result.get("error") or "")[-4000:]
+
+
+def open_scratch(settings):
+    """The worker's scratch course (a fresh copy of the template) and an nbgrader API on it."""
+    root = pathlib.Path(settings["dir"])
+    if root.exists():
+        shutil.rmtree(root)
+    shutil.copytree(settings["template"], root)
+    config = load_config(root, settings)
+    return root, NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
 
 def main():
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything else printed goes to the worker's log, not into the protocol
     settings = json.loads(sys.stdin.readline())  # sent once the template exists (imports overlap with it)
-    root = pathlib.Path(settings["dir"])
-    if root.exists():
-        shutil.rmtree(root)
-    shutil.copytree(settings["template"], root)
+    root, api = open_scratch(settings)
     os.chdir(root)
-    config = load_config(root, settings)
-    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
     assignment = settings["assignment"]
     expected = {p.stem for p in (root / "release" / assignment).glob("*.ipynb")}
     protocol.write(json.dumps({"ready": True}) + "\n")

@@ -12,15 +12,16 @@ The class-grading command (``autograde.grade_class``) puts ``LimitedExecute`` in
 place of ``Execute`` in nbgrader's autograde preprocessors; the cap in bytes is
 ``LimitedKernelManager.memory_limit`` (configurable like any nbgrader option).
 
-A kernel that dies (``os._exit``, a segfault) would make stock nbgrader abandon the
-whole submission; ``LimitedExecute`` instead records the death as an error in that
-cell and marks the cells after it as not run, so the notebook is still graded:
-what passed before the crash keeps its points.
+A kernel that dies (``os._exit``, a segfault), or a cell that runs past its time limit
+and ignores the interrupt (``signal.signal(SIGINT, SIG_IGN)`` then a loop), would make
+stock nbgrader abandon the whole submission; ``LimitedExecute`` instead records the
+death (stopping the stuck kernel) as an error in that cell and marks the cells after
+it as not run, so the notebook is still graded: what passed before keeps its points.
 """
 import resource
 
 from jupyter_client.manager import AsyncKernelManager
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Integer
@@ -69,6 +70,21 @@ class LimitedExecute(Execute):
             cell.outputs.append(_error("KernelDied", "the kernel stopped while running this cell "
                                        "(os._exit, a crash, or the memory cap); later cells were not run"))
             return cell, self.resources
+        except CellTimeoutError:
+            # the cell outlived its time limit and went on after the interrupt (it ignores SIGINT, or
+            # is stuck in C code): stop its kernel, as if it had died, rather than give up on the student
+            self._died_in = index
+            self._kill_kernel()
+            cell.outputs.append(_error("CellTimeoutError", f"the cell ran past its time limit ({self.timeout} s) "
+                                       "and did not stop when interrupted; the kernel was stopped and later "
+                                       "cells were not run"))
+            return cell, self.resources
+
+    def _kill_kernel(self):
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def _error(name, message):

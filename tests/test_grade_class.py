@@ -16,9 +16,9 @@ import uuid
 import pytest
 from nbgrader.api import Gradebook
 
-from autograde import mistakes, notebooks
+from autograde import grading_worker, mistakes, notebooks
 from autograde.course import LOADS, Course
-from autograde.grade_class import grade_class
+from autograde.grade_class import grade_class, prepare_template
 from autograde.samples import replace_for
 from tests.conftest import REPO
 
@@ -63,6 +63,8 @@ def build_class(course):
         "correct": {}, "blank": {"blank": True}, "buggy": {"replace": replace_for(entry)},
         "raises": {"replace": {first: {fn: _fn(fn, "raise RuntimeError('boom')")}}},
         "loops": {"replace": {first: {fn: "while True:\n    pass"}}},
+        "ignores-interrupt": {"replace": {first: {fn: "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                                                      "while True:\n    pass"}}},
         "sys-exit": {"replace": {first: {fn: "import sys\nsys.exit(3)"}}},
         "os-exit": {"replace": {first: {fn: "import os\nos._exit(3)"}}},
         "memory-hog": {"replace": {first: {fn: "import numpy as np\nbig = np.ones(50 * 10**9 // 8)  # 50 GB"}}},
@@ -165,7 +167,8 @@ def test_correct_blank_and_buggy(graded_class):
 
 
 @pytest.mark.parametrize("student, error", [("raises", "boom"), ("loops", "CellTimeoutError"), ("sys-exit", "SystemExit"),
-                                            ("os-exit", "KernelDied"), ("memory-hog", "MemoryError")])
+                                            ("os-exit", "KernelDied"), ("memory-hog", "MemoryError"),
+                                            ("ignores-interrupt", "did not stop when interrupted")])
 def test_hostile_answers_lose_only_their_own_points(graded_class, student, error):
     course, info, results, _ = graded_class
     first, result = info["first"], results[student]
@@ -245,11 +248,48 @@ def test_report_and_csv(graded_class):
 
 
 def test_running_twice_gives_the_same_gradebook(graded_class):
-    course, _, _, _ = graded_class
+    course, _, results, _ = graded_class
     first = gradebook_dump(course.db_url)
-    grade_class(course.root, students=["correct", "buggy", "omits"], jobs=2, timeout=CELL_TIMEOUT, memory=MEMORY,
-                quiet=True, report=False)
+    again = grade_class(course.root, students=["correct", "buggy", "omits"], jobs=2, timeout=CELL_TIMEOUT,
+                        memory=MEMORY, quiet=True, report=False)
+    assert sorted(again) == ["buggy", "correct", "omits"]
     assert gradebook_dump(course.db_url) == first
+    # the class files still cover the whole class, with the same scores
+    kept = json.loads((course.root / "reports" / "rnn" / "results.json").read_text())
+    assert sorted(kept) == sorted(results)
+    assert {s: r.get("score") for s, r in kept.items()} == {s: r.get("score") for s, r in results.items()}
+    rows = (course.root / "reports" / "rnn" / "scores.csv").read_text().splitlines()
+    assert len(rows) == len(results) + 1
+
+
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")  # nbgrader's own autoflush warning (stock autograde too)
+def test_a_failed_attempt_is_graded_again(graded_class, tmp_path, monkeypatch):
+    """nbgrader can fail for the machine's reasons (a kernel that does not start): the worker
+    grades once more, keeps the first failure's log, and does not blame the submission."""
+    course, _, results, _ = graded_class
+    template = prepare_template(course, "rnn", tmp_path / "template")
+    root, api = grading_worker.open_scratch({"dir": str(tmp_path / "scratch"), "template": str(template.root),
+                                             "assignment": "rnn", "timeout": CELL_TIMEOUT, "memory": MEMORY})
+    monkeypatch.chdir(root)
+    autograde, calls = api.autograde, []
+
+    def flaky(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            return {"success": False, "log": "[ERROR] RuntimeError: Kernel died before replying to kernel_info"}
+        return autograde(*args, **kwargs)
+
+    monkeypatch.setattr(api, "autograde", flaky)
+    expected = set(course.notebook_names())
+    answer = grading_worker.grade(api, root, "rnn", expected, {
+        "student": "adds-cells", "submission": str(course.folder("submitted", "adds-cells"))})
+    assert len(calls) == 2 and answer["status"] == "graded"
+    assert any("graded again" in n and "kernel_info" in n for n in answer["notes"])
+    assert not any("scored 0" in n for n in answer["notes"]), answer["notes"]
+    assert "kernel_info" in answer["log"]
+    full_marks = {nb: {g: most for g, (_, most) in grades.items()} for nb, grades in results["correct"]["grades"].items()}
+    assert {nb: v["grades"] for nb, v in answer["notebooks"].items()} == full_marks
+    assert sorted(p.stem for p in pathlib.Path(answer["autograded"]).glob("*.ipynb")) == sorted(expected)
 
 
 POSTGRES = os.environ.get("AUTOGRADE_TEST_POSTGRES", "postgresql://autograde:autograde@localhost/postgres")
