@@ -15,13 +15,14 @@ worker process owns a scratch course with its own SQLite gradebook (a copy of a
 template that holds the assignment); the parent merges each student's grades
 into the course gradebook itself, one student per transaction, so the course
 gradebook has exactly one writer whether it is SQLite or PostgreSQL, and no
-grade depends on a lock timeout or a retry.
+grade depends on a database lock timeout or a retried write.
 
 Robustness: every kernel runs under the per-cell timeout and a memory cap
 (``autograde.sandbox``); a dead kernel, or a cell that ignores the interrupt at
 its time limit, costs the cells it did not run; when nbgrader gives up on a
-student the submission is graded once more (the cause may be the machine's) before
-a notebook that breaks the schema is set aside and scored 0; an unreadable notebook is scored as missing; a worker that dies or hangs is
+student the submission is graded once more (the cause may be the machine's)
+before a notebook that breaks the schema is set aside and scored 0; an
+unreadable notebook is scored as missing; a worker that dies or hangs is
 replaced and its student recorded as ungraded with the reason. Submitted files
 are only read (their hashes are checked before and after). An integrity scan
 (``autograde.integrity``) flags suspicious code without changing any score.

@@ -75,9 +75,9 @@ class LimitedExecute(Execute):
             # is stuck in C code): stop its kernel, as if it had died, rather than give up on the student
             self._died_in = index
             self._kill_kernel()
-            cell.outputs.append(_error("CellTimeoutError", f"the cell ran past its time limit ({self.timeout} s) "
-                                       "and did not stop when interrupted; the kernel was stopped and later "
-                                       "cells were not run"))
+            how = " and did not stop when interrupted" if self.interrupt_on_timeout else ""
+            cell.outputs.append(_error("CellTimeoutError", f"the cell ran past its time limit ({self.timeout} s){how}; "
+                                       "the kernel was stopped and later cells were not run"))
             return cell, self.resources
 
     def _kill_kernel(self):
