@@ -12,6 +12,20 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.timeout = 120
 c.Execute.interrupt_on_timeout = True
 
+# Autograding: nbgrader's own steps, with autograde.execute.GradedExecute in place of Execute. It runs
+# each test cell's hidden check before its visible asserts and lets only the hidden check decide the
+# cell's points (a warning or a comparison with the student's own earlier parts costs nothing), in
+# kernels with a memory cap (autograde.sandbox; c.LimitedKernelManager.memory_limit, in bytes).
+c.Autograde.autograde_preprocessors = [
+    "autograde.execute.GradedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
 
 # Feedback for students (`nbgrader generate_feedback`): nbgrader's own preprocessors, then
 # autograde.feedback.RedactHiddenTests, which removes hidden-test source and tracebacks that

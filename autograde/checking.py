@@ -22,15 +22,41 @@ class CheckFailed(AssertionError):
 
     def _render_traceback_(self):
         # IPython prints this instead of the stack, so feedback shows the message, not the grader's code
-        return [f"\x1b[0;31mCheckFailed\x1b[0m: {self}"]
+        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
+
+
+class NotWritten(CheckFailed):
+    """The graded function is still the release's stub (it raises NotImplementedError itself)."""
 
 
 class PartNotWritten(CheckFailed):
     """The graded function calls an earlier exercise's function that still raises NotImplementedError."""
 
 
+class StudentError(CheckFailed):
+    """The student's function raised an exception; the message names it."""
+
+
+class KnownMistake(CheckFailed):
+    """The student's output matches a catalogue entry (``entry``); the message explains that mistake."""
+
+    def __init__(self, message, entry):
+        super().__init__(f"{message}. {KNOWN_MISTAKE}{entry.explain}")
+        self.entry = entry
+
+
+KNOWN_MISTAKE = "This looks like a known mistake: "  # how feedback and the class report recognise a diagnosis
+
+
 def fail(message):
     raise CheckFailed(message)
+
+
+def fail_as(message, entry):
+    """Fail naming the catalogue ``entry`` when there is one, else with ``message`` alone."""
+    if entry is not None:
+        raise KnownMistake(message, entry)
+    fail(f"{message}.")
 
 
 def passed(message):
@@ -92,14 +118,15 @@ def not_implemented(name, fn, exc):
         tb = tb.tb_next
     code = tb.tb_frame.f_code if tb is not None else None
     if code is None or code is getattr(fn, "__code__", None):
-        fail(f"`{name}` is not implemented yet: it still raises NotImplementedError.")
+        raise NotWritten(f"`{name}` is not implemented yet: it still raises NotImplementedError.")
     raise PartNotWritten(f"`{name}` calls your `{code.co_name}`, which is not implemented yet "
                          f"(it raises NotImplementedError).")
 
 
-def call(name, fn, *args, **kwargs):
-    """Run the student's ``fn`` on deep copies of the arguments; explain any exception."""
-    args, kwargs = copy.deepcopy((args, kwargs))
+def run_student(name, fn, args, kwargs):
+    """``fn(*args, **kwargs)``, the student's function called on exactly these objects, with numpy
+    warnings silenced; any exception it raises becomes a ``CheckFailed`` that says what happened
+    (``NotWritten``, ``PartNotWritten`` or ``StudentError``)."""
     try:
         with quiet():
             return fn(*args, **kwargs)
@@ -108,7 +135,13 @@ def call(name, fn, *args, **kwargs):
     except CheckFailed:
         raise
     except Exception as exc:  # the student's own error, reported as such
-        fail(f"`{name}` raised {type(exc).__name__}: {exc}")
+        raise StudentError(f"`{name}` raised {type(exc).__name__}: {exc}") from None
+
+
+def call(name, fn, *args, **kwargs):
+    """Run the student's ``fn`` on deep copies of the arguments; explain any exception."""
+    args, kwargs = copy.deepcopy((args, kwargs))
+    return run_student(name, fn, args, kwargs)
 
 
 def _run_entry(entry, args, kwargs):
@@ -190,7 +223,7 @@ def check_values(name, fn, cases, *, select=lambda out: out, parts=(), what="out
     entry = diagnose(name, cases, outputs, select, tol=(rtol * 10, atol * 10))
     message = f"`{name}`: the {what} is wrong on random input {bad + 1} of {len(cases)}"
     if entry is not None:
-        fail(f"{message}. This looks like a known mistake: {entry.explain}")
+        raise KnownMistake(message, entry)
     fail(f"{message}: {_property_hint(select(outputs[bad]), expected[bad])}.")
 
 
@@ -199,13 +232,7 @@ def check_pure(name, fn, cases, arg_names, parts=()):
     for args, kwargs in cases:
         mine = copy.deepcopy((args, kwargs))
         with reference_parts(fn, parts):
-            try:
-                with quiet():
-                    fn(*mine[0], **mine[1])
-            except NotImplementedError as exc:
-                not_implemented(name, fn, exc)
-            except Exception as exc:
-                fail(f"`{name}` raised {type(exc).__name__}: {exc}")
+            run_student(name, fn, *mine)
         changed = [arg for arg, before, after in zip(arg_names, args, mine[0]) if not same(after, before, 0, 0)]
         if changed:
             message = (f"`{name}` modified its argument `{changed[0]}`. A function that computes a new "
@@ -213,8 +240,7 @@ def check_pure(name, fn, cases, arg_names, parts=()):
             for entry in mistakes.for_function(name):
                 _, entry_args, _ = _run_entry(entry, args, kwargs)
                 if not same(entry_args[arg_names.index(changed[0])], args[arg_names.index(changed[0])], 0, 0):
-                    message += f" This looks like a known mistake: {entry.explain}"
-                    break
+                    raise KnownMistake(message.rstrip("."), entry)
             fail(message)
     passed(f"`{name}` leaves its arguments unmodified")
 
@@ -238,20 +264,6 @@ def check_shapes(name, fn, cases, expected_shapes, select=lambda out: out, dtype
     passed(f"`{name}` returns the right shape on {len(cases)} inputs")
 
 
-def call_in_place(name, fn, *args, **kwargs):
-    """Run the student's ``fn`` on the very arguments given (no copy), so that what it writes
-    into them can be inspected; explain any exception as ``call`` does."""
-    try:
-        with quiet():
-            return fn(*args, **kwargs)
-    except NotImplementedError as exc:
-        not_implemented(name, fn, exc)
-    except CheckFailed:
-        raise
-    except Exception as exc:  # the student's own error, reported as such
-        fail(f"`{name}` raised {type(exc).__name__}: {exc}")
-
-
 def check_in_place(name, fn, cases, arg_names, mutated, *, returns=None, parts=(), rtol=1e-7, atol=1e-10):
     """Compare what ``fn`` leaves in the arguments named in ``mutated`` (and, when ``returns``
     names it, its return value) with what the solution leaves, on every ``(args, kwargs)`` case.
@@ -272,7 +284,7 @@ def check_in_place(name, fn, cases, arg_names, mutated, *, returns=None, parts=(
         for args, kwargs in cases:
             args, kwargs = copy.deepcopy((list(args), kwargs))
             if student:
-                result = call_in_place(name, impl, *args, **kwargs)
+                result = run_student(name, impl, args, kwargs)
             else:
                 with quiet():
                     result = impl(*args, **kwargs)
@@ -321,7 +333,7 @@ def check_in_place(name, fn, cases, arg_names, mutated, *, returns=None, parts=(
             continue
         if all(same(g, e, rtol * 10, atol * 10) for got, want in zip(outputs, entry_outputs)
                for g, e in zip(got, want)):
-            fail(f"{message}. This looks like a known mistake: {entry.explain}")
+            raise KnownMistake(message, entry)
     args = cases[bad][0]
     if label.startswith("`"):
         arg = label.split("`")[1]

@@ -91,6 +91,13 @@ def is_test(cell):
     return cell.metadata.get("nbgrader", {}).get("grade", False)
 
 
+def function_of(test_grade_id, functions):
+    """The graded function whose test cell this is: the longest name in ``functions`` such that the
+    grade id is ``test_<name>_<check>`` (``test_softmax_backward_values`` is softmax_backward's)."""
+    owners = [f for f in functions if test_grade_id.startswith(f"test_{f}_")]
+    return max(owners, key=len) if owners else None
+
+
 def without_markers(source):
     """An answer cell's solution as a student would have typed it."""
     return SOLUTION_MARKERS.sub("", source)

@@ -22,8 +22,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from autograde import mistakes, notebooks  # noqa: E402
-
-MARKER = "This looks like a known mistake: "
+from autograde.checking import KNOWN_MISTAKE as MARKER  # noqa: E402
 
 
 def _png(fig):

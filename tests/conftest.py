@@ -2,17 +2,20 @@
 submissions (solution, blank, every catalogue mistake, every alternative) with real nbgrader."""
 import concurrent.futures
 import dataclasses
+import itertools
 import os
 import pathlib
+import re
 import shutil
 
 import pytest
 
-from autograde import mistakes
+from autograde import mistakes, notebooks
 from autograde.course import Course
-from autograde.samples import replace_for
 from autograde.notebooks import function_source
+from autograde.samples import replace_for
 from tests.alternatives import all_alternatives
+from tests.styles import SELF_CONTAINED, STYLES, noisy
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 WORKERS = max(1, min(4, os.cpu_count() or 1))
@@ -24,26 +27,123 @@ class Planned:
     notebooks: list          # the notebooks graded for this student
     replace: dict = None     # answer-cell overrides, as Course.write_submission takes them
     blank: object = False    # True, or the notebooks left as released
-    mistake: object = None   # the catalogue entry injected, if any
+    mistakes: tuple = ()     # the catalogue entries injected, at most one per function
+    style: str = "calls-parts"  # how the student's other functions are written (tests/styles.py)
+    alternatives: tuple = ()  # the graded functions answered by an alternative correct style
+
+
+def graded_functions(course):
+    """{graded function: (notebook, answer cell source with markers)} of every source notebook."""
+    found = {}
+    for name in course.notebook_names():
+        for cell in notebooks.read(course.folder("source") / f"{name}.ipynb").cells:
+            if notebooks.is_answer(cell):
+                found[notebooks.grade_id(cell)] = (name, cell.source)
+    return found
+
+
+def function_parts(course):
+    """{graded function: the graded functions its solution runs, directly or not, in its own
+    notebook or loaded from earlier ones}."""
+    answers, loads = graded_functions(course), course.loads()
+    direct = {}
+    for function, (name, source) in answers.items():
+        reachable = {g for g, (other, _) in answers.items() if other == name}
+        reachable |= {g for used in loads[name].values() for g in used}
+        direct[function] = {g for g in reachable - {function} if re.search(rf"\b{g}\(", source)}
+    closure = {}
+    for function in answers:
+        seen, todo = set(), set(direct[function])
+        while todo:
+            part = todo.pop()
+            seen.add(part)
+            todo |= direct[part] - seen
+        closure[function] = seen
+    return closure
+
+
+def mistake_rounds(course):
+    """The catalogue packed into submissions: each round holds at most one entry per function, and
+    never an entry of a function together with one of a function that runs it, so that a leak from a
+    wrong part into a correct caller cannot hide behind the caller's own expected loss. By the grading
+    rule, a round must lose exactly the union of its entries' cells."""
+    parts, names = function_parts(course), set(course.notebook_names())
+    remaining = {}
+    for entry in mistakes.all_mistakes():
+        if entry.notebook in names:
+            remaining.setdefault(entry.function, []).append(entry)
+    rounds = []
+    while any(remaining.values()):
+        chosen = {}
+        for function in sorted(remaining, key=lambda f: -len(remaining[f])):
+            if remaining[function] and all(function not in parts[g] and g not in parts[function] for g in chosen):
+                chosen[function] = remaining[function].pop(0)
+        rounds.append(tuple(chosen.values()))
+    return rounds
+
+
+def style_answers(course, style):
+    """{notebook: {function: code}}: every answer written in ``style`` (empty for the solutions)."""
+    answers = graded_functions(course)
+    if style == "calls-parts":
+        return {}
+    if style == "self-contained":
+        chosen = {f: function_source(fn, f) for f, fn in SELF_CONTAINED.items() if f in answers}
+    elif style == "noisy":
+        chosen = {f: noisy(source, f) for f, (_, source) in answers.items()}
+    else:
+        raise ValueError(style)
+    by_notebook = {}
+    for function, code in chosen.items():
+        by_notebook.setdefault(answers[function][0], {})[function] = code
+    return by_notebook
+
+
+def _merge(*replacements):
+    merged = {}
+    for replace in replacements:
+        for name, cells in replace.items():
+            merged.setdefault(name, {}).update(cells)
+    return merged
+
+
+def _notebooks_running(course, pairs):
+    """The notebooks where the given (notebook, function) pairs are written or run, in order."""
+    found = set()
+    for name, function in pairs:
+        found |= {name, *course.dependents(name, function)}
+    return sorted(found)
 
 
 def plan(course):
-    """One submission per case. A mistake or alternative for function F of notebook K is graded in K
-    and in the notebooks that run F (``Course.dependents``); the other notebooks of that submission
-    are byte-identical to the solution submission's, which scores full marks."""
+    """The submissions the grading tests autograde: solution, blank, each style of correct answers,
+    the catalogue in rounds (in each style of the other functions), a student who did only one
+    notebook, and the alternative correct answers (at most one per function a submission)."""
     names = course.notebook_names()
     cases = [Planned("solution", names), Planned("blank", names, blank=True)]
-    for entry in mistakes.all_mistakes():
-        cases.append(Planned(f"m{entry.notebook[:2]}-{entry.id}",
-                             [entry.notebook] + course.dependents(entry.notebook, entry.function),
-                             replace=replace_for(entry), mistake=entry))
+    for style in ("self-contained", "noisy"):
+        cases.append(Planned(f"correct-{style}", names, replace=style_answers(course, style), style=style))
+    for style in STYLES:
+        base = style_answers(course, style)
+        for i, entries in enumerate(mistake_rounds(course)):
+            injected = _merge(*[replace_for(entry) for entry in entries])
+            cases.append(Planned(f"m{i:02d}-{style}", _notebooks_running(course, [(e.notebook, e.function) for e in entries]),
+                                 replace=_merge(base, injected), mistakes=entries, style=style))
     loads = course.loads()
     for name in names:  # a student who did only this notebook: what it loads is blank
         if loads[name]:
             cases.append(Planned(f"u{name[:2]}-only-this-notebook", [name], blank=[n for n in names if n != name]))
+    pending = {}
     for notebook, function, style, fn in all_alternatives():
-        cases.append(Planned(f"a{notebook[:2]}-{function}-{style}", [notebook] + course.dependents(notebook, function),
-                             replace={notebook: {function: function_source(fn, function)}}))
+        if notebook in names:
+            pending.setdefault(function, []).append((notebook, style, fn))
+    for i in itertools.count():
+        chosen = {f: options.pop(0) for f, options in pending.items() if options}
+        if not chosen:
+            break
+        replace = _merge(*[{nb: {f: function_source(fn, f)}} for f, (nb, _, fn) in chosen.items()])
+        cases.append(Planned(f"a{i:02d}-alternatives", _notebooks_running(course, [(nb, f) for f, (nb, _, _) in chosen.items()]),
+                             replace=replace, alternatives=tuple(f"{f}__{style}" for f, (_, style, _) in chosen.items())))
     return cases
 
 

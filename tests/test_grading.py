@@ -1,17 +1,29 @@
-"""End to end: real nbgrader autogrades the release filled with the solution, left blank,
-with each catalogue mistake injected, and with each alternative correct answer."""
+"""End to end: real nbgrader autogrades the release filled with the solution, left blank, written
+in each style, with the catalogue's mistakes injected, and with alternative correct answers.
+
+The rule under test: the points of a grade cell depend only on the logic of the function that
+cell grades. A mistake loses exactly the cells its catalogue entry declares, all of them cells of
+its own function, whether the student's other functions call their own parts by name or compute
+everything themselves; correct code keeps full marks, also when it warns or writes to stderr."""
 import pytest
 
 from autograde import mistakes, notebooks
-from tests.conftest import plan, REPO
 from autograde.course import Course
+from tests.conftest import REPO, graded_functions, plan
 
-CASES = plan(Course(REPO))
+COURSE = Course(REPO)
+CASES = plan(COURSE)
+FUNCTIONS = graded_functions(COURSE)
 
 
 def lost(scores):
     """{notebook: sorted grade ids that scored less than their maximum}."""
     return {nb: sorted(g for g, (score, most) in cells.items() if score < most) for nb, cells in scores.items()}
+
+
+def owner(notebook, grade_id):
+    """The graded function of ``notebook`` that a test cell grades."""
+    return notebooks.function_of(grade_id, [f for f, (nb, _) in FUNCTIONS.items() if nb == notebook])
 
 
 def outputs_text(autograded_folder, notebook, grade_id):
@@ -25,7 +37,7 @@ def outputs_text(autograded_folder, notebook, grade_id):
 
 def test_solution_scores_full_marks(graded):  # grades the student "solution"
     _, scores, _ = graded["solution"]
-    assert set(scores) == set(Course(REPO).notebook_names())
+    assert set(scores) == set(COURSE.notebook_names())
     assert lost(scores) == {nb: [] for nb in scores}
     assert all(most > 0 for cells in scores.values() for _, most in cells.values())
 
@@ -35,12 +47,32 @@ def test_blank_release_scores_zero(graded):
     assert all(score == 0 for cells in scores.values() for score, _ in cells.values()), scores
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.mistake], ids=lambda c: c.student)
-def test_mistake_loses_exactly_its_checks_and_is_named(graded, case):
-    entry = case.mistake
+@pytest.mark.parametrize("case", [c for c in CASES if c.student.startswith("correct-")], ids=lambda c: c.student)
+def test_correct_code_in_every_style_scores_full_marks(graded, case):
+    """Self-contained composites, and answers that warn, print to stderr and overflow on every call."""
     _, scores, folder = graded[case.student]
-    expected = {nb: sorted(entry.breaks) if nb == entry.notebook else [] for nb in case.notebooks}
+    assert lost(scores) == {nb: [] for nb in case.notebooks}
+    if case.style == "noisy":  # the student still reads what their code wrote
+        assert "softmax: a harmless warning" in outputs_text(folder, "02_batched_softmax", "test_softmax_shape")
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.mistakes], ids=lambda c: c.student)
+def test_a_round_of_mistakes_loses_exactly_their_cells(graded, case):
+    """Each round injects entries of unrelated functions; by the rule it loses the union of their
+    cells and nothing else (a cell lost elsewhere is a mistake leaking into another function)."""
+    _, scores, _ = graded[case.student]
+    expected = {nb: sorted({g for e in case.mistakes if e.notebook == nb for g in e.breaks}) for nb in case.notebooks}
+    leaks = {nb: [f"{g} ({owner(nb, g)})" for g in cells if g not in expected[nb]] for nb, cells in lost(scores).items()}
+    assert not any(leaks.values()), f"cells lost outside the injected functions' own cells: {leaks}"
     assert lost(scores) == expected
+
+
+@pytest.mark.parametrize("case,entry", [(c, e) for c in CASES for e in c.mistakes],
+                         ids=lambda v: v.student if hasattr(v, "student") else v.id)
+def test_mistake_loses_its_own_cells_and_is_named(graded, case, entry):
+    _, scores, folder = graded[case.student]
+    own_lost = [g for g in lost(scores)[entry.notebook] if owner(entry.notebook, g) == entry.function]
+    assert own_lost == sorted(entry.breaks)
     messages = [outputs_text(folder, entry.notebook, g) for g in sorted(entry.breaks)]
     assert any(entry.explain in m for m in messages), f"no failing check names {entry.id}:\n" + "\n".join(messages)
 
@@ -54,16 +86,23 @@ def test_blank_earlier_notebooks_cost_no_points_here(graded, case):
     assert lost(scores) == {nb: [] for nb in case.notebooks}
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.replace and not c.mistake], ids=lambda c: c.student)
-def test_alternative_correct_answer_keeps_full_marks(graded, case):
+@pytest.mark.parametrize("case", [c for c in CASES if c.alternatives], ids=lambda c: c.student)
+def test_alternative_correct_answers_keep_full_marks(graded, case):
     _, scores, _ = graded[case.student]
-    assert lost(scores) == {nb: [] for nb in case.notebooks}
+    wrong = {nb: [f"{g} ({owner(nb, g)})" for g in cells] for nb, cells in lost(scores).items() if cells}
+    assert not wrong, f"alternatives {case.alternatives} lost points: {wrong}"
 
 
-def test_every_mistake_breaks_only_grade_cells_that_exist():
+def test_every_mistake_declares_only_its_own_functions_cells():
     for entry in mistakes.all_mistakes():
         nb = notebooks.read(REPO / "source" / "rnn" / f"{entry.notebook}.ipynb")
         test_ids = {notebooks.grade_id(c) for c in nb.cells if notebooks.is_test(c)}
-        answer_ids = {notebooks.grade_id(c) for c in nb.cells if notebooks.is_answer(c)}
+        assert entry.function in FUNCTIONS and FUNCTIONS[entry.function][0] == entry.notebook, entry.id
         assert entry.breaks and entry.breaks <= test_ids, (entry.id, entry.breaks - test_ids)
-        assert entry.function in answer_ids, (entry.id, entry.function)
+        foreign = {g: owner(entry.notebook, g) for g in entry.breaks if owner(entry.notebook, g) != entry.function}
+        assert not foreign, f"{entry.id} declares cells of other functions: {foreign}"
+
+
+def test_the_round_plan_injects_every_entry_once_per_style():
+    injected = sorted((c.style, e.id) for c in CASES for e in c.mistakes)
+    assert injected == sorted((style, e.id) for style in ("calls-parts", "self-contained") for e in mistakes.all_mistakes())

@@ -9,8 +9,8 @@ import copy
 import numpy as np
 
 from autograde import solution
-from autograde.checking import (PartNotWritten, call, check_pure, check_values, diagnose, fail,
-                                not_implemented, passed, quiet, reference_parts, rng_for, same)
+from autograde.checking import (CheckFailed, KnownMistake, NotWritten, call, check_pure, check_values,
+                                diagnose, fail, passed, quiet, reference_parts, rng_for, same)
 
 # (N, T, D, H, V): D, H and V all different so that a missing or extra transpose cannot
 # go unnoticed, T >= 3 so that "last step only" differs from "every step", a batch of one.
@@ -52,9 +52,8 @@ def _check_gradient(name, fn, cases, index, what, parts=()):
     select = lambda out: out[index] if isinstance(out, tuple) and len(out) > index else None
     try:
         check_values(name, fn, cases, select=select, parts=parts, what=what, rtol=RTOL, atol=ATOL)
-    except AssertionError as exc:
-        message = str(exc)
-        if "known mistake" in message or "raised" in message or "not implemented" in message:
+    except CheckFailed as exc:
+        if type(exc) is not CheckFailed:  # a diagnosis, or an exception the message already explains
             raise
         out = call(name, fn, *cases[0][0], **cases[0][1])
         if not (isinstance(out, tuple) and len(out) > index):
@@ -204,21 +203,14 @@ def _loss_cases(name):
 
 
 def _run(fn, cases):
-    """The student's outputs, or the first exception as text."""
-    outputs = []
-    for args, kwargs in cases:
-        args, kwargs = copy.deepcopy((args, kwargs))
-        try:
-            with quiet():
-                outputs.append(fn(*args, **kwargs))
-        except NotImplementedError as exc:
-            try:
-                not_implemented("loss_and_gradients", fn, exc)
-            except PartNotWritten as missing:
-                return str(missing)  # the reference parts may still agree
-        except Exception as exc:
-            return f"{type(exc).__name__}: {exc}"
-    return outputs
+    """The student's outputs, or the message of the first failure (a part not written, an exception:
+    with the reference parts it may still agree). A stub that was never written fails the check."""
+    try:
+        return [call("loss_and_gradients", fn, *args, **kwargs) for args, kwargs in cases]
+    except NotWritten:
+        raise
+    except CheckFailed as exc:
+        return str(exc)
 
 
 def _present(fn, groups):
@@ -311,32 +303,24 @@ def _check_loss_and_gradients(fn, cases, select, what, grads=False):
         passed(f"`{name}`: the {what} matches the reference on {len(cases)} random batches "
                f"(with and without mask and h0)")
         return
-    earlier, own = _present(fn, EARLIER_PARTS), _present(fn, OWN_PARTS)
-    if earlier:
-        with reference_parts(fn, earlier):
-            outputs = _run(fn, cases)
-        if agrees(outputs):
-            print(f"NOTE `{name}` itself is right, but with your own parts the {what} differs. "
-                  f"Parts that disagree with the reference: {'; '.join(_disagreeing_parts(fn, EARLIER_PARTS))}. "
-                  f"Fix them in their own notebooks (their checks say how).")
-            passed(f"`{name}`: the {what} matches the reference when it calls the reference forward pass, "
-                   f"softmax and loss")
-            return
-    if own:
-        with reference_parts(fn, earlier + own):
-            fixed = _run(fn, cases)
-        if agrees(fixed):
-            culprits = _disagreeing_parts(fn, OWN_PARTS) or ["your backward pass (this notebook)"]
-            fail(f"`{name}`: the {what} is wrong, because {'; '.join(culprits)} "
-                 f"disagree(s) with the reference (see that function's own checks above). "
-                 f"`{name}` combines the parts correctly: with the reference parts it is right.")
-    with reference_parts(fn, earlier + own):
+    # graded on its own logic: the student's forward pass, softmax, loss and backward functions are
+    # graded in their own cells, so here they are replaced by the reference's
+    groups = {**EARLIER_PARTS, **OWN_PARTS}
+    parts = _present(fn, groups)
+    with reference_parts(fn, parts):
         outputs = _run(fn, cases)
+    if agrees(outputs):
+        culprits = _disagreeing_parts(fn, groups) or ["your parts"]
+        print(f"NOTE `{name}` itself is right: it combines the parts correctly. With your own parts the "
+              f"{what} differs, because of {'; '.join(culprits)}; their own checks say what is wrong.")
+        passed(f"`{name}`: the {what} matches the reference when it calls the reference parts")
+        return
+    with reference_parts(fn, parts):
         if isinstance(outputs, str):
-            fail(f"`{name}` raised {outputs}")
+            fail(outputs)
         entry = diagnose(name, cases, outputs, select, tol=(RTOL * 10, ATOL * 10))
         if entry is not None:
-            fail(f"`{name}`: the {what} is wrong. This looks like a known mistake: {entry.explain}")
+            raise KnownMistake(f"`{name}`: the {what} is wrong", entry)
         bad = next(i for i, (o, e) in enumerate(zip(outputs, expected)) if not same(select(o), e, RTOL, ATOL))
         got = select(outputs[bad])
         message = f"`{name}`: the {what} is wrong on random batch {bad + 1} of {len(cases)}"

@@ -14,8 +14,8 @@ import io
 import numpy as np
 
 from autograde import mistakes, solution
-from autograde.checking import (CheckFailed, check_in_place, check_pure, check_values, fail, not_implemented,
-                                passed, quiet, reference_parts, rng_for)
+from autograde.checking import (CheckFailed, KnownMistake, check_in_place, check_pure, check_values, fail,
+                                passed, quiet, reference_parts, rng_for, run_student)
 
 PARAM_NAMES = solution.PARAM_NAMES
 # Earlier exercises that the answers may call: the checks swap in the solution's, so that a
@@ -88,14 +88,7 @@ def _sampling(fn):
 
 def _call_sample(fn, params, h0, seed_id, n, rng, temperature):
     """One call of sample (inside ``_sampling``); the rng is the caller's object, not a copy."""
-    try:
-        return fn(params, h0, seed_id, n, rng, temperature=temperature)
-    except NotImplementedError as exc:
-        not_implemented("sample", fn, exc)
-    except CheckFailed:
-        raise
-    except Exception as exc:
-        fail(f"`sample` raised {type(exc).__name__}: {exc}")
+    return run_student("sample", fn, (params, h0, seed_id, n, rng), {"temperature": temperature})
 
 
 def _named_if_known(body, fn):
@@ -110,7 +103,7 @@ def _named_if_known(body, fn):
                     body(entry)
             except CheckFailed as same_failure:
                 if str(same_failure) == str(exc):
-                    fail(f"{exc} This looks like a known mistake: {entry.explain}")
+                    raise KnownMistake(str(exc).rstrip("."), entry) from None
         raise
 
 
@@ -241,11 +234,12 @@ def sample_distribution(fn):
             try:
                 if all(_agrees(draws[t], _sample_frequencies(entry, params, h0, seed_id, V, t, 900 + k), 1.5)
                        for k, t in enumerate(TEMPERATURES)):
-                    fail(f"`sample`: the ids it draws do not follow softmax(logits / temperature). "
-                         f"This looks like a known mistake: {entry.explain}")
-            except CheckFailed as exc:
-                if "known mistake" in str(exc):
-                    raise
+                    raise KnownMistake("`sample`: the ids it draws do not follow softmax(logits / temperature)",
+                                       entry)
+            except KnownMistake:
+                raise
+            except CheckFailed:
+                pass
         first = np.concatenate([[freq[0]], freq[1:].reshape(V - 1, V).sum(axis=1)])
         if not _agrees(first, p1):
             fail(f"`sample`: at temperature {temperature} the first id it draws does not follow "

@@ -14,7 +14,7 @@ BPTT_ALL = {"test_rnn_backward_dx", "test_rnn_backward_dh0", "test_rnn_backward_
 
 
 # -- output_backward ----------------------------------------------------------
-@mistake("output_backward", NB, breaks={"test_output_backward_dWhy", "test_output_backward_dby", GRADS},
+@mistake("output_backward", NB, breaks={"test_output_backward_dWhy", "test_output_backward_dby"},
          explain="dWhy and dby come from the last step only; Why and by are used at every step, so their "
                  "gradients are sums over all steps (and all examples) of the per-step contributions.")
 def output_backward_last_step_only(dlogits, h, Why):
@@ -24,7 +24,7 @@ def output_backward_last_step_only(dlogits, h, Why):
     return dh, h.T @ dlogits, dlogits.sum(axis=0)
 
 
-@mistake("output_backward", NB, breaks={"test_output_backward_dby", GRADS},
+@mistake("output_backward", NB, breaks={"test_output_backward_dby"},
          explain="dby is summed over the batch axis only; by is added to every step of every example, so "
                  "its gradient sums dlogits over all leading axes and has shape (V,).")
 def output_backward_dby_batch_sum_only(dlogits, h, Why):
@@ -34,7 +34,7 @@ def output_backward_dby_batch_sum_only(dlogits, h, Why):
 
 
 # -- rnn_step_backward ----------------------------------------------------------
-@mistake("rnn_step_backward", NB, breaks=STEP_ALL | {GRADS},
+@mistake("rnn_step_backward", NB, breaks=STEP_ALL,
          explain="the tanh derivative is taken as 1 - tanh(h_next)**2, applying tanh a second time; h_next "
                  "already is tanh(a), so the derivative is 1 - h_next**2.")
 def rnn_step_backward_tanh_applied_again(dh_next, cache):
@@ -43,7 +43,7 @@ def rnn_step_backward_tanh_applied_again(dh_next, cache):
     return da @ Wxh.T, da @ Whh.T, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)
 
 
-@mistake("rnn_step_backward", NB, breaks=STEP_ALL | {GRADS},
+@mistake("rnn_step_backward", NB, breaks=STEP_ALL,
          explain="the tanh derivative is computed from the pre-activation a as 1 - a**2; it is "
                  "1 - tanh(a)**2 = 1 - h_next**2, written with the output h_next stored in the cache.")
 def rnn_step_backward_derivative_of_preactivation(dh_next, cache):
@@ -53,7 +53,7 @@ def rnn_step_backward_derivative_of_preactivation(dh_next, cache):
     return da @ Wxh.T, da @ Whh.T, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)
 
 
-@mistake("rnn_step_backward", NB, breaks={"test_rnn_step_backward_dh_prev", GRADS},
+@mistake("rnn_step_backward", NB, breaks={"test_rnn_step_backward_dh_prev"},
          explain="dh_prev goes back through Whh instead of Whh.T; the forward pass computes h_prev @ Whh, "
                  "so the gradient flows back as da @ Whh.T.")
 def rnn_step_backward_dh_prev_not_transposed(dh_next, cache):
@@ -62,7 +62,7 @@ def rnn_step_backward_dh_prev_not_transposed(dh_next, cache):
     return da @ Wxh.T, da @ Whh, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)
 
 
-@mistake("rnn_step_backward", NB, breaks={"test_rnn_step_backward_dWhh", GRADS},
+@mistake("rnn_step_backward", NB, breaks={"test_rnn_step_backward_dWhh"},
          explain="dWhh is built from the new state h_next; Whh multiplies the previous state in the forward "
                  "pass, so dWhh = h_prev.T @ da.")
 def rnn_step_backward_dWhh_from_new_state(dh_next, cache):
@@ -71,7 +71,7 @@ def rnn_step_backward_dWhh_from_new_state(dh_next, cache):
     return da @ Wxh.T, da @ Whh.T, x_t.T @ da, h_next.T @ da, da.sum(axis=0)
 
 
-@mistake("rnn_step_backward", NB, breaks={"test_rnn_step_backward_dWhh", GRADS},
+@mistake("rnn_step_backward", NB, breaks={"test_rnn_step_backward_dWhh"},
          explain="dWhh is built from the gradient dh_prev; a weight's gradient pairs the input the weight "
                  "multiplied (the previous state h_prev) with the gradient below the tanh: h_prev.T @ da.")
 def rnn_step_backward_dWhh_from_gradient(dh_next, cache):
@@ -92,7 +92,7 @@ def rnn_step_backward_writes_into_dh_next(dh_next, cache):
 
 
 # -- rnn_backward -------------------------------------------------------------------
-@mistake("rnn_backward", NB, breaks=BPTT_ALL | {GRADS},
+@mistake("rnn_backward", NB, breaks=BPTT_ALL,
          explain="dh_next is not added at the junction: the state h_t feeds both the output at step t and "
                  "step t + 1, so the gradient reaching it is dh[:, t] + dh_next.")
 def rnn_backward_junction_missing(dh, cache):
@@ -105,8 +105,7 @@ def rnn_backward_junction_missing(dh, cache):
     return dx, dh_prev, dWxh, dWhh, dbh
 
 
-@mistake("rnn_backward", NB, breaks={"test_rnn_backward_dWxh", "test_rnn_backward_dWhh", "test_rnn_backward_dbh",
-                                     GRADS},
+@mistake("rnn_backward", NB, breaks={"test_rnn_backward_dWxh", "test_rnn_backward_dWhh", "test_rnn_backward_dbh"},
          explain="the weight gradients are assigned at each step (dWxh = ...) instead of accumulated "
                  "(dWxh += ...): the same weights act at every step, so their gradient is the sum over time.")
 def rnn_backward_assigned_not_accumulated(dh, cache):
@@ -133,7 +132,7 @@ def rnn_backward_dh0_zero(dh, cache):
     return dx, np.zeros_like(h0), dWxh, dWhh, dbh
 
 
-@mistake("rnn_backward", NB, breaks={"test_rnn_backward_dWhh", GRADS},
+@mistake("rnn_backward", NB, breaks={"test_rnn_backward_dWhh"},
          explain="the step cache at t holds h[:, t] as h_prev; the state that entered step t is the previous "
                  "one, h[:, t - 1] (h0 at t = 0).")
 def rnn_backward_h_prev_off_by_one(dh, cache):
@@ -147,7 +146,7 @@ def rnn_backward_h_prev_off_by_one(dh, cache):
     return dx, dh_next, dWxh, dWhh, dbh
 
 
-@mistake("rnn_backward", NB, breaks={"test_rnn_backward_dWhh", GRADS},
+@mistake("rnn_backward", NB, breaks={"test_rnn_backward_dWhh"},
          explain="at t = 0 the previous state is taken as h[:, t - 1] = h[:, -1], which in Python is the LAST "
                  "state; the state before step 0 is h0.")
 def rnn_backward_h_minus_one_wraps(dh, cache):
@@ -161,7 +160,7 @@ def rnn_backward_h_minus_one_wraps(dh, cache):
     return dx, dh_next, dWxh, dWhh, dbh
 
 
-@mistake("rnn_backward", NB, breaks=BPTT_ALL | {GRADS},
+@mistake("rnn_backward", NB, breaks=BPTT_ALL,
          explain="the loop runs forward in time; backpropagation must start at the last step, since the "
                  "gradient reaching h_t needs dh_next from step t + 1 first.")
 def rnn_backward_forward_in_time(dh, cache):

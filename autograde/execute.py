@@ -1,0 +1,110 @@
+"""The Execute preprocessor of autograding: a grade cell's hidden check decides its points.
+
+A test cell of this course holds a hidden block (the call of a check from
+``autograde.checks``) followed by visible asserts that students run themselves.
+Executed as one cell, two things would decide the grade that should not:
+
+* a visible assert that compares the function with the student's *own* earlier parts
+  (``rnn_forward`` against their ``rnn_step_forward``) fails when a correct function was
+  written self-contained and an earlier part is wrong: the earlier mistake would cost
+  points a second time;
+* nbgrader scores any grade cell that writes to stderr as failed, so a correct function
+  that warns (a numpy overflow, ``warnings.warn``, a debug print) would lose its points.
+
+``GradedExecute`` therefore runs a grade cell in two requests to the same kernel: the
+hidden block, then (only when the hidden block passed) the visible part. The hidden
+block alone decides the cell: when it passed, an error raised by the visible part is
+kept as a note on stdout (the student still reads it) and cannot cost the points.
+In every grade cell, text written to stderr is moved to stdout, and a visible part's
+``execute_result`` becomes display data, so that neither can change the score. When
+the hidden block fails, the visible part is not run: the cell scores zero either way,
+and the feedback shows the hidden check's message, which names the mistake.
+
+Cells without a hidden block, and every other cell, run as nbgrader runs them. The
+kernels are those of ``LimitedExecute`` (memory cap, survival of a dead or stuck
+kernel). ``nbgrader_config.py`` puts this class in ``Autograde.autograde_preprocessors``,
+so stock ``nbgrader autograde`` and the class-grading command grade alike.
+"""
+from nbformat import NotebookNode
+
+from autograde.sandbox import LimitedExecute
+
+HIDDEN_END = "### END HIDDEN TESTS"
+
+
+def split_hidden(source):
+    """(hidden block, visible part) of a test cell's source; hidden is '' when it has none."""
+    at = source.find(HIDDEN_END)
+    if at < 0:
+        return "", source
+    end = source.find("\n", at)
+    end = len(source) if end < 0 else end + 1
+    return source[:end], source[end:]
+
+
+def _is_grade_cell(cell):
+    meta = cell.metadata.get("nbgrader", {})
+    return cell.cell_type == "code" and meta.get("grade", False) and not meta.get("solution", False)
+
+
+def _stdout(text):
+    return NotebookNode(output_type="stream", name="stdout", text=text)
+
+
+def harmless(outputs):
+    """``outputs`` with stderr text moved to stdout and results shown as display data, so that
+    only an error can fail the cell."""
+    kept = []
+    for output in outputs:
+        if output.output_type == "stream" and output.name == "stderr":
+            kept.append(_stdout(output.text))
+        elif output.output_type == "execute_result":
+            kept.append(NotebookNode(output_type="display_data", data=output.data,
+                                     metadata=output.get("metadata", {})))
+        else:
+            kept.append(output)
+    return kept
+
+
+def as_note(outputs):
+    """The visible part's outputs after a passing hidden check: its errors become notes."""
+    kept = []
+    for output in harmless(outputs):
+        if output.output_type == "error":
+            kept.append(_stdout(
+                f"NOTE a visible test above failed ({output.ename}: {output.evalue}). It compares "
+                f"with your own versions of other functions, or checks more than this cell grades; "
+                f"the hidden check, which grades this function on its own, passed, so it costs no "
+                f"points here.\n"))
+        else:
+            kept.append(output)
+    return kept
+
+
+def failed(outputs):
+    return any(o.output_type == "error" for o in outputs)
+
+
+class GradedExecute(LimitedExecute):
+    """nbgrader's Execute for autograding, where a grade cell's hidden check alone decides it."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if not _is_grade_cell(cell):
+            return super().preprocess_cell(cell, resources, index)
+        hidden, visible = split_hidden(cell.source)
+        if not hidden or not visible.strip():
+            cell, resources = super().preprocess_cell(cell, resources, index)
+            cell.outputs = harmless(cell.outputs)
+            return cell, resources
+        try:
+            cell.source = hidden
+            cell, resources = super().preprocess_cell(cell, resources, index)
+            outputs = harmless(cell.outputs)
+            if not failed(outputs) and self._died_in is None:
+                cell.source = visible
+                cell, resources = super().preprocess_cell(cell, resources, index)
+                outputs += as_note(cell.outputs)
+        finally:
+            cell.source = hidden + visible
+        cell.outputs = outputs
+        return cell, resources

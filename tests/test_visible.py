@@ -1,0 +1,91 @@
+"""The visible tests catch the course's own bugs before a student submits.
+
+Every catalogue mistake fails at least one visible assert of its own function's test cells, and
+the solution and every alternative correct answer pass them all. The visible parts run here as a
+student runs them (no hidden block, no solution module), in one Python namespace per notebook:
+its setup cells, its answer cells, then the visible part of each test cell of the function.
+"""
+import contextlib
+import io
+import os
+import sys
+
+import matplotlib
+import pytest
+
+from autograde import mistakes, notebooks
+from autograde.execute import split_hidden
+from tests.alternatives import all_alternatives
+from tests.conftest import REPO
+
+matplotlib.use("Agg")
+FOLDER = REPO / "source" / "rnn"
+
+
+def visible_results(notebook, function, code=None):
+    """{grade id of each test cell of ``function``: None if its visible part passed, else the error},
+    with ``code`` (or the solution) in ``function``'s answer cell and the solution in the others."""
+    nb = notebooks.read(FOLDER / f"{notebook}.ipynb")
+    functions = [notebooks.grade_id(c) for c in nb.cells if notebooks.is_answer(c)]
+    namespace = {"__name__": "__main__"}
+    results = {}
+    sys.path.insert(0, str(FOLDER))
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            for cell in nb.cells:
+                grade_id = notebooks.grade_id(cell)
+                if notebooks.is_answer(cell):
+                    source = code if grade_id == function and code else notebooks.without_markers(cell.source)
+                elif "setup" in cell.metadata.get("tags", []):
+                    source = cell.source
+                elif notebooks.is_test(cell) and notebooks.function_of(grade_id, functions) == function:
+                    source = split_hidden(cell.source)[1]
+                else:
+                    continue
+                try:
+                    exec(compile(source, f"<{notebook} {grade_id}>", "exec"), namespace)
+                    outcome = None
+                except Exception as exc:
+                    outcome = f"{type(exc).__name__}: {exc}"
+                if notebooks.is_test(cell):
+                    results[grade_id] = outcome
+                elif outcome and not notebooks.is_answer(cell):
+                    raise AssertionError(f"setup cell of {notebook} failed: {outcome}")
+    finally:
+        sys.path.remove(str(FOLDER))
+    return results
+
+
+@pytest.fixture(autouse=True)
+def _student_view(monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.chdir(FOLDER)
+
+
+@pytest.mark.parametrize("entry", mistakes.all_mistakes(), ids=lambda e: e.id)
+def test_each_mistake_fails_a_visible_test_of_its_own_function(entry):
+    results = visible_results(entry.notebook, entry.function, entry.source())
+    assert results, f"{entry.function} has no test cells in {entry.notebook}"
+    assert any(results.values()), (f"{entry.id} passes every visible test of {entry.function} "
+                                   f"({', '.join(results)}): a student would not see it before submitting")
+
+
+@pytest.mark.parametrize("notebook", sorted(p.stem for p in FOLDER.glob("*.ipynb")))
+def test_the_solution_passes_every_visible_test(notebook):
+    nb = notebooks.read(FOLDER / f"{notebook}.ipynb")
+    for function in [notebooks.grade_id(c) for c in nb.cells if notebooks.is_answer(c)]:
+        failed = {g: e for g, e in visible_results(notebook, function).items() if e}
+        assert not failed, failed
+
+
+@pytest.mark.parametrize("alternative", all_alternatives(), ids=lambda a: f"{a[1]}__{a[2]}")
+def test_alternatives_pass_every_visible_test(alternative):
+    notebook, function, _, fn = alternative
+    failed = {g: e for g, e in visible_results(notebook, function, notebooks.function_source(fn, function)).items() if e}
+    assert not failed, failed
+
+
+def test_the_check_runs_the_visible_part_only():
+    """split_hidden keeps the student's part: a visible part that fails is seen failing here."""
+    assert split_hidden("### BEGIN HIDDEN TESTS\nx = 1\n### END HIDDEN TESTS\nassert False\n")[1] == "assert False\n"
+    assert os.environ.get("NBGRADER_EXECUTION") is None
