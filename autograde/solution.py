@@ -335,3 +335,116 @@ def init_params(vocab_size, hidden_size, rng, scale=0.01):
         "Why": rng.standard_normal((hidden_size, vocab_size)) * scale,
         "by": np.zeros(vocab_size),
     }
+
+
+# --------------------------------------------------------------------------
+# 03 label shift: the embedding view of one-hot
+# --------------------------------------------------------------------------
+def embedding_forward(ids, W):
+    """Rows of W picked by id: ids (any shape, ints in [0, V)), W (V, H) -> ids.shape + (H,).
+
+    Equals one_hot(ids, V) @ W without building the one-hot array.
+    """
+    return W[np.asarray(ids)]
+
+
+def embedding_backward(dout, ids, vocab_size):
+    """Gradient of embedding_forward with respect to W.
+
+    dout (ids.shape + (H,)), ids (any shape), vocab_size V -> dW (V, H): row v sums dout
+    over every position where ids == v (np.add.at, so that repeated ids add up).
+    """
+    ids = np.asarray(ids)
+    dout = np.asarray(dout, dtype=np.float64)
+    dW = np.zeros((vocab_size, dout.shape[-1]))
+    np.add.at(dW, ids.ravel(), dout.reshape(-1, dout.shape[-1]))
+    return dW
+
+
+# --------------------------------------------------------------------------
+# 08 LSTM
+# --------------------------------------------------------------------------
+# The four gates are stacked along the last axis of one pre-activation a (N, 4H), in the
+# order i, f, o, g: a[:, :H] input gate, a[:, H:2H] forget gate, a[:, 2H:3H] output gate,
+# a[:, 3H:] candidate. Wx (D, 4H), Wh (H, 4H) and b (4H,) use the same order.
+def sigmoid(z):
+    """The logistic function 1 / (1 + exp(-z)), elementwise, without overflow for large |z|."""
+    return np.exp(-np.logaddexp(0.0, -z))
+
+
+def lstm_step_forward(x_t, h_prev, c_prev, Wx, Wh, b):
+    """One LSTM step for a whole batch, in row form.
+
+    x_t (N, D), h_prev (N, H), c_prev (N, H), Wx (D, 4H), Wh (H, 4H), b (4H,).
+    a = x_t @ Wx + h_prev @ Wh + b (N, 4H), split as i, f, o, g (each (N, H));
+    c_next = f * c_prev + i * g, h_next = o * tanh(c_next).
+    Returns h_next (N, H), c_next (N, H) and
+    cache = (x_t, h_prev, c_prev, Wx, Wh, i, f, o, g, c_next).
+    """
+    H = h_prev.shape[1]
+    a = x_t @ Wx + h_prev @ Wh + b
+    i, f, o = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), sigmoid(a[:, 2 * H:3 * H])
+    g = np.tanh(a[:, 3 * H:])
+    c_next = f * c_prev + i * g
+    h_next = o * np.tanh(c_next)
+    return h_next, c_next, (x_t, h_prev, c_prev, Wx, Wh, i, f, o, g, c_next)
+
+
+def lstm_forward(x, h0, Wx, Wh, b):
+    """The LSTM over a whole sequence; the initial cell state is zero.
+
+    x (N, T, D), h0 (N, H), Wx (D, 4H), Wh (H, 4H), b (4H,).
+    Returns h (N, T, H) and cache = (x, h0, h, c, Wx, Wh, i, f, o, g): h and the cell
+    states c are (N, T, H), and each gate i, f, o, g is (N, T, H), step t at [:, t].
+    """
+    N, T, _ = x.shape
+    H = h0.shape[1]
+    h, c = np.zeros((N, T, H)), np.zeros((N, T, H))
+    gates = [np.zeros((N, T, H)) for _ in range(4)]
+    h_t, c_t = h0, np.zeros((N, H))
+    for t in range(T):
+        h_t, c_t, step_cache = lstm_step_forward(x[:, t], h_t, c_t, Wx, Wh, b)
+        h[:, t], c[:, t] = h_t, c_t
+        for stacked, gate in zip(gates, step_cache[5:9]):
+            stacked[:, t] = gate
+    return h, (x, h0, h, c, Wx, Wh, *gates)
+
+
+def lstm_step_backward(dh_next, dc_next, cache):
+    """Backward through one LSTM step.
+
+    dh_next (N, H), dc_next (N, H): the total gradients reaching h_next and c_next.
+    cache = (x_t, h_prev, c_prev, Wx, Wh, i, f, o, g, c_next) from lstm_step_forward.
+    Returns dx_t (N, D), dh_prev (N, H), dc_prev (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
+    """
+    x_t, h_prev, c_prev, Wx, Wh, i, f, o, g, c_next = cache
+    tanh_c = np.tanh(c_next)
+    dc = dc_next + dh_next * o * (1.0 - tanh_c**2)   # both paths into c_next
+    d_i, d_f, d_o, d_g = dc * g, dc * c_prev, dh_next * tanh_c, dc * i
+    da = np.concatenate([d_i * i * (1.0 - i), d_f * f * (1.0 - f), d_o * o * (1.0 - o),
+                         d_g * (1.0 - g**2)], axis=1)
+    return da @ Wx.T, da @ Wh.T, dc * f, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+
+def lstm_backward(dh, cache):
+    """Backpropagation through time for the LSTM (the initial cell state is zero, not learned).
+
+    dh (N, T, H): the gradient reaching each h_t from the outputs at step t.
+    cache = (x, h0, h, c, Wx, Wh, i, f, o, g) from lstm_forward.
+    Returns dx (N, T, D), dh0 (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
+    """
+    x, h0, h, c, Wx, Wh, i, f, o, g = cache
+    T = x.shape[1]
+    dx = np.zeros(x.shape)
+    dWx, dWh, db = np.zeros(Wx.shape), np.zeros(Wh.shape), np.zeros(Wx.shape[1])
+    dh_next, dc_next = np.zeros(h0.shape), np.zeros(h0.shape)
+    for t in reversed(range(T)):
+        h_prev = h[:, t - 1] if t > 0 else h0
+        c_prev = c[:, t - 1] if t > 0 else np.zeros(h0.shape)
+        step_cache = (x[:, t], h_prev, c_prev, Wx, Wh, i[:, t], f[:, t], o[:, t], g[:, t], c[:, t])
+        dx[:, t], dh_next, dc_next, dWx_t, dWh_t, db_t = lstm_step_backward(dh[:, t] + dh_next, dc_next,
+                                                                            step_cache)
+        dWx += dWx_t
+        dWh += dWh_t
+        db += db_t
+    return dx, dh_next, dWx, dWh, db

@@ -129,14 +129,14 @@ def test_notebook_06_widgets_and_validate_in_chromium(tmp_path):
                                " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel",
                                timeout=120_000)
 
-        # Run every cell, as Run > Run All Cells does, and wait for both widgets
+        # Run every cell, as Run > Run All Cells does, and wait for the three widgets (w, radius, lag)
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
         sliders = page.locator(".jp-OutputArea .widget-slider")
-        expect(sliders).to_have_count(2, timeout=240_000)
+        expect(sliders).to_have_count(3, timeout=240_000)
         page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
                                ".status === 'idle'", timeout=240_000)
         images = page.locator(".jp-OutputArea .widget-image")
-        expect(images).to_have_count(2)
+        expect(images).to_have_count(3)
         outputs_text = page.locator(".jp-OutputArea-output").all_inner_texts()
         assert not any("Traceback" in t or "Error" in t.split("\n")[0] for t in outputs_text), \
             [t for t in outputs_text if "Traceback" in t][:2]
@@ -169,8 +169,8 @@ def test_notebook_06_widgets_and_validate_in_chromium(tmp_path):
                                f".getAttribute('src') !== {src!r}")
         page.locator(".jp-OutputArea .widget-toggle-buttons button", has_text="linear").first.click()
 
-        # The same figure is redrawn: still exactly two plots, and the caption follows w
-        expect(images).to_have_count(2)
+        # The same figure is redrawn: still exactly three plots, and the caption follows w
+        expect(images).to_have_count(3)
         caption = page.locator(".jp-OutputArea .widget-html").first.inner_text()
         assert f"w = {_number(after_value):+.2f}" in caption, caption
 
@@ -198,3 +198,74 @@ def test_notebook_06_widgets_and_validate_in_chromium(tmp_path):
         browser.close()
     assert not errors, errors[:3]
     print(f"browser test took {time.time() - started:.0f} s")
+
+
+NOTEBOOK_08 = "08_lstm.ipynb"
+
+
+def test_notebook_08_forget_bias_slider_in_chromium(tmp_path):
+    """Notebook 08 in Chromium: run every cell, drag the forget-bias slider, and see the LSTM's
+    gradient-norm plot (one figure, redrawn in place) and its caption change."""
+    _require_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    course = Course.copy_of(REPO, tmp_path / "course")
+    course.generate()
+    student = course.write_submission("browser")          # the release, answers from the solution
+    assert (student / NOTEBOOK_08).exists()
+
+    with jupyterlab(student, tmp_path) as (url, token), sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(60_000)
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{url}/lab/tree/{NOTEBOOK_08}?token={token}")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                               " && window.jupyterapp.shell.currentWidget.sessionContext"
+                               " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+                               " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel",
+                               timeout=120_000)
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        sliders = page.locator(".jp-OutputArea .widget-slider")
+        expect(sliders).to_have_count(1, timeout=240_000)
+        page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+                               ".status === 'idle'", timeout=240_000)
+        images = page.locator(".jp-OutputArea .widget-image")
+        expect(images).to_have_count(1)
+        outputs_text = page.locator(".jp-OutputArea-output").all_inner_texts()
+        assert not any("Traceback" in t or "Error" in t.split("\n")[0] for t in outputs_text), \
+            [t for t in outputs_text if "Traceback" in t][:2]
+
+        # Drag the forget-bias slider from 1 towards 3: the PNG is replaced and the caption follows
+        slider = sliders.nth(0)
+        slider.scroll_into_view_if_needed()
+        readout = slider.locator(".widget-readout")
+        before_value, before_src = readout.inner_text(), _image_src(page, 0)
+        before_pixels = images.nth(0).screenshot()
+        handle, track = slider.locator(".noUi-handle"), slider.locator(".noUi-base").bounding_box()
+        box = handle.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(track["x"] + 0.97 * track["width"], box["y"] + box["height"] / 2, steps=12)
+        page.mouse.up()
+        expect(readout).not_to_have_text(before_value)
+        page.wait_for_function(f"() => document.querySelectorAll('.jp-OutputArea .widget-image')[0]"
+                               f".getAttribute('src') !== {before_src!r}")
+        page.wait_for_timeout(500)  # let the last redraw of the drag arrive
+        after_value = readout.inner_text()
+        assert _number(after_value) > _number(before_value), (before_value, after_value)
+        assert images.nth(0).screenshot() != before_pixels, "the plot looks the same after moving the slider"
+        expect(images).to_have_count(1)                      # the same figure, redrawn
+        caption = page.locator(".jp-OutputArea .widget-html").first.inner_text()
+        assert f"forget bias {_number(after_value):.2f}" in caption, caption
+
+        shot = tmp_path / "notebook08_widget.png"
+        page.screenshot(path=str(shot))
+        if SCREENSHOT_DIR:
+            pathlib.Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
+            shutil.copy(shot, SCREENSHOT_DIR)
+        print(f"screenshot: {shot}")
+        browser.close()
+    assert not errors, errors[:3]

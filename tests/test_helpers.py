@@ -104,3 +104,98 @@ def test_names_corpus_is_rebuilt_identically_and_copied_into_the_assignment(tmp_
     assert rebuilt == (REPO / "data" / "names.txt").read_text() == (REPO / "source" / "rnn" / "names.txt").read_text()
     names = rebuilt.split()
     assert len(names) > 5000 and all(n.isalpha() and n.islower() for n in names) and len(set(names)) == len(names)
+
+
+def test_load_functions_reminds_to_save_an_old_notebook_on_stdout_only(helpers, tmp_path, monkeypatch, capsys):
+    import os
+    import time
+
+    cells = [notebooks.answer("double", "def double(x):\n    return 2 * x")]
+    path = tmp_path / "09_demo.ipynb"
+    notebooks.write(notebooks.new_notebook(cells), path)
+    monkeypatch.setattr(helpers, "HERE", tmp_path)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+
+    helpers.load_functions("09_demo", "double")          # just saved: nothing to say
+    assert capsys.readouterr().out == ""
+
+    two_hours_ago = time.time() - 2 * 3600 - 30
+    os.utime(path, (two_hours_ago, two_hours_ago))
+    helpers.load_functions("09_demo", "double")
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert "09_demo.ipynb" in out and "2 hours ago" in out and "save it (Ctrl-S)" in out and "notebook 09" in out
+
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")   # quiet while nbgrader grades
+    helpers.load_functions("09_demo", "double")
+    assert capsys.readouterr() == ("", "")
+    assert helpers.stale_copy_note(path) is None
+    monkeypatch.delenv("NBGRADER_EXECUTION")
+    assert helpers.stale_copy_note(path, now=two_hours_ago + 60) is None
+    assert "4 minutes ago" in helpers.stale_copy_note(path, now=two_hours_ago + 4 * 60 + 5)
+
+
+# -- 06: the recall task at growing lags (learning fails on long lags) -------------------------
+def test_lag_task_batch_scores_only_the_last_step(helpers):
+    inputs, targets, mask = helpers.lag_task_batch(np.random.default_rng(0), 50, lag=6, n_symbols=10)
+    assert inputs.shape == targets.shape == mask.shape == (50, 7)
+    assert set(inputs[:, 0]) == {0, 1} and inputs[:, 1:].min() >= 2 and inputs[:, 1:].max() <= 9
+    assert np.array_equal(targets[:, -1], inputs[:, 0]) and not targets[:, :-1].any()
+    assert np.array_equal(mask, np.eye(7)[[-1] * 50])
+
+
+def test_train_on_lag_clips_with_the_given_function_and_steps_downhill(helpers):
+    seen = []
+
+    def fake_loss_and_gradients(params, inputs, targets, mask=None, h0=None):
+        assert mask is not None and mask[:, :-1].sum() == 0
+        return 1.0, {k: np.ones_like(v) for k, v in params.items()}, np.zeros((len(inputs), params["Whh"].shape[0]))
+
+    def fake_clip(grads, max_norm):
+        seen.append(max_norm)
+        return {k: g * 0.5 for k, g in grads.items()}, 7.0
+
+    run = helpers.train_on_lag(fake_loss_and_gradients, fake_clip, lag=3, steps=4, max_norm=2.0, hidden=3,
+                               batch=5, n_test=20)
+    assert seen == [2.0] * 4 and np.array_equal(run["norms"], [7.0] * 4) and np.array_equal(run["losses"], [1.0] * 4)
+    assert 0.0 <= run["accuracy"] <= 1.0 and run["lag"] == 3 and run["max_norm"] == 2.0
+    seen.clear()
+    helpers.train_on_lag(fake_loss_and_gradients, fake_clip, lag=3, steps=2, hidden=3, batch=5, n_test=20)
+    assert seen == [np.inf, np.inf]   # no clipping: the norm is still measured, nothing is scaled
+
+
+def test_a_short_lag_is_learned_with_the_reference_functions(helpers):
+    from autograde.solution import clip_by_global_norm, loss_and_gradients
+
+    run = helpers.train_on_lag(loss_and_gradients, clip_by_global_norm, lag=2, steps=60, max_norm=1.0)
+    assert run["accuracy"] == 1.0 and np.isnan(run["losses"][-1])   # learned, and stopped early
+
+
+def test_lag_experiments_wait_for_unwritten_functions(helpers, capsys):
+    def stub(*args):
+        raise NotImplementedError()
+
+    def written(*args):
+        return None
+
+    assert helpers.lag_task_ready(written, written) is True
+    assert helpers.lag_task_ready(stub, written) is False
+    assert "your stub, not written yet" in capsys.readouterr().out
+
+
+def test_lag_plots_and_slider_redraw_from_stored_runs(helpers, monkeypatch):
+    import matplotlib
+    matplotlib.use("Agg")
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    rng = np.random.default_rng(0)
+    runs = [{"lag": lag, "max_norm": max_norm, "seed": seed, "lr": 1.0, "accuracy": float(rng.uniform(0.5, 1)),
+             "losses": rng.uniform(0, 3, 20), "norms": rng.uniform(0.1, 5, 20)}
+            for lag in (2, 8) for max_norm in (None, 1.0) for seed in (0, 1)]
+    ax = helpers.plot_lag_accuracy(runs)
+    assert len(ax.lines) >= 4
+    helpers.plot_clipping_rescue(runs[0], runs[2])
+    explorer = helpers.lag_explorer(runs, lag=2)
+    first = (explorer.live.caption.value, explorer.live.image.value)
+    explorer.slider.value = 8
+    assert explorer.live.caption.value.startswith("lag 8") and explorer.live.image.value != first[1]
+    assert helpers.lag_explorer([]) is None

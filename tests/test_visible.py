@@ -29,6 +29,7 @@ def visible_results(notebook, function, code=None):
     functions = [notebooks.grade_id(c) for c in nb.cells if notebooks.is_answer(c)]
     namespace = {"__name__": "__main__"}
     results = {}
+    sys.modules.pop("rnn_helpers", None)  # a fresh helper module, as in a new kernel (it keeps state)
     sys.path.insert(0, str(FOLDER))
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):

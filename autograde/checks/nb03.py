@@ -8,7 +8,8 @@ appearance is not sorted (so hard-coded or unsorted vocabularies show), a batch 
 import numpy as np
 
 from autograde import solution
-from autograde.checking import call, check_pure, check_values, describe, diagnose, fail, passed, rng_for
+from autograde.checking import (call, check_pure, check_values, describe, diagnose, fail, fail_as, passed,
+                                rng_for)
 
 # characters above "\n" that real names carry besides letters: hyphen, apostrophe, space
 ALPHABET = "abcdefghijklmnopqrstuvwxyz-' "
@@ -25,9 +26,7 @@ def _alphabet(rng, size):
 
 
 def _named(message, entry):
-    if entry is not None:
-        fail(f"{message}. This looks like a known mistake: {entry.explain}")
-    fail(f"{message}.")
+    fail_as(message, entry)
 
 
 def _outputs(name, fn, cases, fields):
@@ -240,3 +239,67 @@ def shift_labels_mask(fn):
 
 def shift_labels_pure(fn):
     check_pure("shift_labels", fn, _shift_cases("shift_labels_pure"), ["ids", "lengths"])
+
+
+# --------------------------------------------------------------------------
+# embedding_forward, embedding_backward: the one-hot product as a row lookup
+# --------------------------------------------------------------------------
+# (ids shape, vocab_size V, embedding width H): 1-D, 2-D, 3-D ids, a batch of one; H != V
+# everywhere, so that a transposed dW shows in its shape
+EMBEDDING_SHAPES = [((7,), 5, 3), ((3, 6), 9, 4), ((1, 4), 4, 2), ((2, 3, 4), 6, 5), ((5, 2), 11, 1)]
+
+
+def _embedding_ids(rng, shape, vocab_size):
+    """Random ids that hold a repeated id and both ends of the vocabulary."""
+    ids = rng.integers(0, vocab_size, size=shape)
+    ids.flat[0], ids.flat[-1] = vocab_size - 1, 0
+    ids.flat[1 % ids.size] = ids.flat[0]  # a repeated id: its rows of dout must add up
+    return ids
+
+
+def _embedding_forward_cases(check):
+    rng = rng_for(check)
+    return [((_embedding_ids(rng, shape, V), rng.standard_normal((V, H))), {}) for shape, V, H in EMBEDDING_SHAPES]
+
+
+def _embedding_backward_cases(check):
+    rng = rng_for(check)
+    cases = []
+    for shape, V, H in EMBEDDING_SHAPES:
+        ids = _embedding_ids(rng, shape, V)
+        cases.append(((rng.standard_normal(ids.shape + (H,)), ids, V), {}))
+    return cases
+
+
+def embedding_forward_values(fn):
+    cases = _embedding_forward_cases("embedding_forward_values")
+    outputs = [call("embedding_forward", fn, *args, **kwargs) for args, kwargs in cases]
+    for ((ids, W), _), out in zip(cases, outputs):
+        expected = ids.shape + (W.shape[1],)
+        if np.shape(out) != expected:
+            _named(f"`embedding_forward` returned {describe(out)} for ids of shape {ids.shape} and W of shape "
+                   f"{W.shape}; it should be ids.shape + (H,) = {expected}",
+                   diagnose("embedding_forward", cases, outputs))
+    check_values("embedding_forward", fn, cases, what="array of embedding rows")
+
+
+def embedding_backward_shape(fn):
+    cases = _embedding_backward_cases("embedding_backward_shape")
+    outputs = [call("embedding_backward", fn, *args, **kwargs) for args, kwargs in cases]
+    for ((dout, ids, vocab_size), _), out in zip(cases, outputs):
+        expected = (vocab_size, dout.shape[-1])
+        if not isinstance(out, np.ndarray) or out.shape != expected:
+            _named(f"`embedding_backward` returned {describe(out)} for dout of shape {dout.shape} and vocab_size "
+                   f"{vocab_size}; dW has the shape of W, (vocab_size, H) = {expected}",
+                   diagnose("embedding_backward", cases, outputs))
+    passed(f"`embedding_backward` returns dW of shape (vocab_size, H) for {len(cases)} shapes of ids")
+
+
+def embedding_backward_values(fn):
+    check_values("embedding_backward", fn, _embedding_backward_cases("embedding_backward_values"),
+                 what="gradient dW (every case holds a repeated id)")
+
+
+def embedding_backward_pure(fn):
+    check_pure("embedding_backward", fn, _embedding_backward_cases("embedding_backward_pure"),
+               ["dout", "ids", "vocab_size"])

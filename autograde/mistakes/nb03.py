@@ -198,3 +198,25 @@ def shift_labels_decrements_lengths(ids, lengths):
     steps = np.arange(ids.shape[1] - 1)
     mask = (steps[None, :] < lengths[:, None]).astype(float)
     return ids[:, :-1], ids[:, 1:], mask
+
+
+# -- embedding_backward ----------------------------------------------------------
+@mistake("embedding_backward", NB, breaks={"test_embedding_backward_values"},
+         explain="dW[ids] += dout keeps only one contribution per repeated id: with fancy indexing NumPy "
+                 "writes each row once, so a character that occurs several times in the batch gets the "
+                 "gradient of one occurrence. Accumulate with np.add.at(dW, ids, dout), which adds every one.")
+def embedding_backward_drops_repeated_ids(dout, ids, vocab_size):
+    ids = np.asarray(ids)
+    dW = np.zeros((vocab_size, dout.shape[-1]))
+    dW[ids.ravel()] += dout.reshape(-1, dout.shape[-1])
+    return dW
+
+
+@mistake("embedding_backward", NB, breaks={"test_embedding_backward_shape", "test_embedding_backward_values"},
+         explain="dW is transposed, (H, vocab_size): a gradient has the shape of what it is the gradient of, "
+                 "and W is (vocab_size, H), one row per id.")
+def embedding_backward_transposed(dout, ids, vocab_size):
+    ids = np.asarray(ids)
+    dW = np.zeros((dout.shape[-1], vocab_size))
+    np.add.at(dW.T, ids.ravel(), dout.reshape(-1, dout.shape[-1]))
+    return dW

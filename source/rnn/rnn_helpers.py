@@ -9,7 +9,9 @@ uses, so that each notebook can stay about its own idea:
   into a later one (it runs that notebook's answer cells, never its tests);
 * ``draw_unrolled_rnn``: the picture of the network unrolled in time;
 * ``decode``, ``print_batch``, ``plot_char_grid``: ids shown as characters (notebooks 03, 07);
-* ``impulse_explorer``, ``gradient_norm_explorer``: the interactive figures of notebook 06.
+* ``impulse_explorer``, ``gradient_norm_explorer``: the interactive figures of notebook 06;
+* ``lag_sweep``, ``train_on_lag``, ``plot_lag_accuracy``, ``plot_clipping_rescue``,
+  ``lag_explorer``: notebook 06's recall task, trained with your own functions.
 """
 import contextlib
 import io
@@ -95,11 +97,17 @@ def load_functions(notebook, *names):
     Runs the setup cells and answer cells of ``notebook`` (e.g. "01_cell_forward"),
     not its tests or demos, in a fresh namespace, and returns the named
     functions: one function for one name, a tuple for several.
+
+    It reads the notebook FILE: a change you have not saved (Ctrl-S) is not seen.
+    When the file was saved more than a few minutes ago it prints a reminder.
     """
     path = HERE / (notebook if notebook.endswith(".ipynb") else notebook + ".ipynb")
     if not path.exists():
         raise FileNotFoundError(f"load_functions: {path.name} is not in {HERE}; "
                                 "keep the assignment's notebooks together in one folder")
+    note = stale_copy_note(path)
+    if note:
+        print(note)
     namespace = {"__name__": f"notebook_{path.stem}"}
     added = str(HERE) not in sys.path
     if added:  # setup cells import this module, wherever the caller runs from
@@ -704,3 +712,540 @@ def softmax_works_on_a_vector(softmax):
         print("NOTE: your softmax from 02_batched_softmax is wrong on a single vector, so the visible "
               "checks of sample are skipped; fix softmax in notebook 02 first.")
     return works
+
+
+# ---------------------------------------------------------------------------
+# load_functions: a reminder that it reads the saved file, not the open notebook
+# ---------------------------------------------------------------------------
+STALE_AFTER_SECONDS = 180  # older than a few minutes: an unsaved change may be missing
+
+
+def _age_text(seconds):
+    """A duration for people: "42 seconds", "7 minutes", "3 hours", "2 days"."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{int(seconds)} seconds"
+
+
+def stale_copy_note(notebook_path, now=None):
+    """The reminder load_functions prints when ``notebook_path`` was saved a while ago, else None.
+
+    load_functions reads the notebook file; an edit not yet saved in JupyterLab is not in it,
+    and nothing on disk says what that notebook's kernel last ran. So when the file is older
+    than STALE_AFTER_SECONDS, the note names it, says how long ago it was saved and how to
+    refresh it. Silent while nbgrader grades (NBGRADER_EXECUTION set): submissions are saved.
+    """
+    import time
+
+    if _grading():
+        return None
+    path = pathlib.Path(notebook_path)
+    age = (time.time() if now is None else now) - path.stat().st_mtime
+    if age < STALE_AFTER_SECONDS:
+        return None
+    number = path.stem.split("_", 1)[0]
+    return (f"load_functions: read {path.name}, saved {_age_text(age)} ago. If you changed notebook "
+            f"{number} since, save it (Ctrl-S) and rerun this cell.")
+
+
+# ---------------------------------------------------------------------------
+# 08 LSTM: the cell diagram, readiness of your parts for the visible checks, the
+# gradient-norm comparison with the vanilla RNN
+# ---------------------------------------------------------------------------
+# Gates are stacked along the last axis in the order i, f, o, g (input, forget, output, candidate).
+def _sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # = 1 / (1 + exp(-z)), without overflow warnings
+
+
+def draw_lstm_cell(ax=None):
+    """The LSTM cell in the course's row form: the cell-state line along the top (one multiply
+    by f, one add), the four gates computed from one stacked product, the output path below."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Circle, FancyBboxPatch
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10.5, 5.2))
+    arrow = dict(arrowstyle="->", linewidth=1.3, color="#333333")
+    state = dict(arrowstyle="->", linewidth=2.6, color="#c0392b")
+
+    def op(xy, text):
+        ax.add_patch(Circle(xy, 0.22, facecolor="white", edgecolor="#333333", linewidth=1.3, zorder=3))
+        ax.text(*xy, text, ha="center", va="center", fontsize=13, zorder=4)
+
+    def gate(x, label, colour, name):
+        ax.add_patch(FancyBboxPatch((x - 0.42, 0.55), 0.84, 0.6, boxstyle="round,pad=0.05", facecolor=colour,
+                                    edgecolor="#555555", zorder=2))
+        ax.text(x, 0.85, label, ha="center", va="center", fontsize=12, zorder=3)
+        ax.text(x, 0.3, name, ha="center", va="center", fontsize=9, color="#444444", zorder=3,
+                bbox=dict(boxstyle="square,pad=0.1", facecolor="#fbfbfb", edgecolor="none"))
+
+    ax.add_patch(FancyBboxPatch((0.3, -0.7), 7.4, 4.6, boxstyle="round,pad=0.1", facecolor="#fbfbfb",
+                                edgecolor="#999999", linestyle="--"))
+    # the cell state: a straight line with one multiply and one add
+    ax.text(-0.6, 3.3, r"$c_{t-1}$", ha="center", va="center", fontsize=14)
+    ax.text(8.7, 3.3, r"$c_t$", ha="center", va="center", fontsize=14)
+    ax.annotate("", xy=(2.28, 3.3), xytext=(-0.2, 3.3), arrowprops=state)
+    op((2.5, 3.3), r"$\times$")
+    ax.annotate("", xy=(4.48, 3.3), xytext=(2.72, 3.3), arrowprops=state)
+    op((4.7, 3.3), "+")
+    ax.annotate("", xy=(8.4, 3.3), xytext=(4.92, 3.3), arrowprops=state)
+    ax.text(3.6, 3.55, "the cell state: no weight matrix, no squashing", ha="center", fontsize=9, color="#c0392b")
+    # the gates, from one stacked product a = x_t Wx + h_{t-1} Wh + b, in the order i, f, o, g
+    ax.text(-0.6, 0.85, r"$h_{t-1}$", ha="center", va="center", fontsize=14)
+    ax.text(1.2, -1.15, r"$x_t$", ha="center", va="center", fontsize=14)
+    ax.annotate("", xy=(0.7, 0.85), xytext=(-0.2, 0.85), arrowprops=arrow)
+    ax.annotate("", xy=(1.2, -0.2), xytext=(1.2, -0.9), arrowprops=arrow)
+    ax.text(1.35, -0.4, r"$a = x_t W_x + h_{t-1} W_h + b$, split as $i, f, o, g$", fontsize=9, ha="left",
+            va="center", color="#444444")
+    ax.plot([0.7, 0.7, 6.2], [0.85, -0.1, -0.1], color="#333333", linewidth=1.3)
+    xs = {"f": 2.5, "i": 3.8, "g": 4.7, "o": 6.2}
+    gate(xs["f"], r"$\sigma$", "#f6d7d2", "forget f")
+    gate(xs["i"], r"$\sigma$", "#dbe9f6", "input i")
+    gate(xs["g"], r"$\tanh$", "#dff2d8", "candidate g")
+    gate(xs["o"], r"$\sigma$", "#fde2c8", "output o")
+    for x in xs.values():
+        ax.annotate("", xy=(x, 0.5), xytext=(x, -0.1), arrowprops=arrow)
+    ax.annotate("", xy=(2.5, 3.08), xytext=(2.5, 1.2), arrowprops=arrow)          # f * c_{t-1}
+    op((4.25, 2.1), r"$\times$")                                                  # i * g
+    ax.annotate("", xy=(4.1, 1.93), xytext=(3.8, 1.2), arrowprops=arrow)
+    ax.annotate("", xy=(4.4, 1.93), xytext=(4.7, 1.2), arrowprops=arrow)
+    ax.annotate("", xy=(4.62, 3.09), xytext=(4.32, 2.31), arrowprops=arrow)
+    # the output path: h_t = o * tanh(c_t)
+    ax.plot([6.9, 6.9], [3.3, 2.95], color="#333333", linewidth=1.3)
+    ax.text(6.9, 2.75, r"$\tanh$", ha="center", va="center", fontsize=11,
+            bbox=dict(boxstyle="round,pad=0.2", facecolor="#eeeeee", edgecolor="#777777"))
+    op((6.9, 1.9), r"$\times$")
+    ax.annotate("", xy=(6.9, 2.12), xytext=(6.9, 2.55), arrowprops=arrow)
+    ax.annotate("", xy=(6.72, 1.77), xytext=(6.2, 1.2), arrowprops=arrow)
+    ax.annotate("", xy=(8.4, 1.9), xytext=(7.12, 1.9), arrowprops=arrow)
+    ax.text(8.7, 1.9, r"$h_t$", ha="center", va="center", fontsize=14)
+    ax.set_xlim(-1.1, 9.2)
+    ax.set_ylim(-1.5, 4.1)
+    ax.axis("off")
+    ax.set_title("One LSTM step: the gates i, f, o, g come from one stacked product; the cell state "
+                 "runs along the top", fontsize=10)
+    return ax
+
+
+def _lstm_step_forward_agrees(step_forward):
+    """Your lstm_step_forward against two cases worked out from the equations, number by number."""
+    s, t = _sigmoid, np.tanh
+    # zero weights: every gate is its bias, the same in both units (i, f, o, g = 0.5, 0.75, 0.25, 0.6)
+    b = np.repeat([0.0, np.log(3.0), -np.log(3.0), np.arctanh(0.6)], 2)
+    c_prev = np.array([[1.0, -1.0]])
+    h, c, cache = step_forward(np.zeros((1, 3)), np.zeros((1, 2)), c_prev, np.zeros((3, 8)), np.zeros((2, 8)), b)
+    want_c = 0.75 * c_prev + 0.5 * 0.6
+    ok = np.allclose(c, want_c) and np.allclose(h, 0.25 * t(want_c))
+    # one unit, weights in use: a = x Wx + h_prev Wh + b = (0.2, 0.35, 0.95, 0.55)
+    h, c, cache = step_forward(np.array([[1.0]]), np.array([[0.5]]), np.array([[0.2]]),
+                               np.array([[0.2, 0.4, 0.6, 0.8]]), np.array([[-0.2, 0.1, 0.3, -0.5]]),
+                               np.array([0.1, -0.1, 0.2, 0.0]))
+    want_c = s(0.35) * 0.2 + s(0.2) * t(0.55)
+    ok = ok and np.allclose(c, want_c) and np.allclose(h, s(0.95) * t(want_c))
+    return ok and len(cache) == 10 and np.allclose(cache[9], c) and np.allclose(
+        [cache[5], cache[6], cache[7], cache[8]], [[[s(0.2)]], [[s(0.35)]], [[s(0.95)]], [[t(0.55)]]])
+
+
+def _lstm_forward_agrees(forward, step_forward):
+    """Your lstm_forward against your lstm_step_forward, run step by step from a zero cell state."""
+    rng = np.random.default_rng(81)
+    x, h0 = rng.standard_normal((2, 3, 3)), rng.standard_normal((2, 2))
+    Wx, Wh, b = rng.standard_normal((3, 8)), rng.standard_normal((2, 8)), rng.standard_normal(8)
+    h, cache = forward(x, h0, Wx, Wh, b)
+    h_t, c_t = h0, np.zeros((2, 2))
+    for t in range(3):
+        h_t, c_t, _ = step_forward(x[:, t], h_t, c_t, Wx, Wh, b)
+        if not (np.allclose(h[:, t], h_t) and np.allclose(cache[3][:, t], c_t)):
+            return False
+    return True
+
+
+def _lstm_step_backward_agrees(step_backward, step_forward):
+    """Your lstm_step_backward against numerical gradients of your lstm_step_forward."""
+    rng = np.random.default_rng(82)
+    arrays = [rng.standard_normal(shape) for shape in [(2, 3), (2, 2), (2, 2), (3, 8), (2, 8), (8,)]]
+    dh, dc = rng.standard_normal((2, 2)), rng.standard_normal((2, 2))
+    both = lambda: np.stack(step_forward(*arrays)[:2])
+    grads = step_backward(dh, dc, step_forward(*arrays)[2])
+    order = [0, 1, 2, 3, 4, 5]  # dx_t, dh_prev, dc_prev, dWx, dWh, db against x_t, h_prev, c_prev, Wx, Wh, b
+    return all(rel_error(grads[k], numerical_gradient(both, arrays[k], np.stack([dh, dc]))) < 1e-6 for k in order)
+
+
+def lstm_parts_ready(function, *parts):
+    """Whether the visible checks of ``function`` can rely on your earlier LSTM functions
+    (``parts``, among lstm_step_forward, lstm_forward, lstm_step_backward).
+
+    The numerical gradient checks run your forward pass; if a part is not written yet or fails
+    its own checks above, these checks would blame ``function`` for it, so they wait (with a
+    note) and the hidden tests grade ``function`` on reference parts meanwhile. While
+    ``function`` itself is not written the checks run, and fail, as they should.
+    """
+    if not is_written(function):
+        return True
+    mine = {part.__name__: part for part in parts}
+    checks = {
+        "lstm_step_forward": lambda: _lstm_step_forward_agrees(mine["lstm_step_forward"]),
+        "lstm_forward": lambda: _lstm_forward_agrees(mine["lstm_forward"], mine["lstm_step_forward"]),
+        "lstm_step_backward": lambda: _lstm_step_backward_agrees(mine["lstm_step_backward"], mine["lstm_step_forward"]),
+    }
+    for name, part in mine.items():
+        if not is_written(part):
+            print(f"NOTE: {function.__name__} is checked with your {name}, not written yet; these visible "
+                  "checks run once it is (the hidden tests use a reference for it meanwhile).")
+            return False
+        try:
+            with np.errstate(all="ignore"):
+                ok = checks[name]()
+        except Exception:
+            ok = False
+        if not ok:
+            print(f"NOTE: {function.__name__} is checked with your {name}, which does not pass its own "
+                  f"checks above; fix it first and these visible checks will run (the hidden tests grade "
+                  f"{function.__name__} on a reference {name} meanwhile).")
+            return False
+    return True
+
+
+def lstm_hidden_gradient_norms(lstm_forward, lstm_step_backward, Wx, Wh, b, x, h0):
+    """||dL/dh_t|| for t = 0..T-1 through an LSTM, with L = the sum of the entries of the last
+    hidden state (as 06's hidden_gradient_norms does for the tanh RNN), computed with your
+    lstm_forward and lstm_step_backward. Returns an array (T,)."""
+    _, cache = lstm_forward(x, h0, Wx, Wh, b)
+    xs, _, h, c, _, _, i, f, o, g = cache
+    T = x.shape[1]
+    norms = np.zeros(T)
+    grad_h, grad_c = np.ones(h0.shape), np.zeros(h0.shape)  # the loss reads h_{T-1} only
+    for t in range(T - 1, -1, -1):
+        norms[t] = np.sqrt(np.sum(grad_h**2))
+        before = (h[:, t - 1], c[:, t - 1]) if t > 0 else (h0, np.zeros(h0.shape))
+        step = (xs[:, t], before[0], before[1], Wx, Wh, i[:, t], f[:, t], o[:, t], g[:, t], c[:, t])
+        grad_h, grad_c = lstm_step_backward(grad_h, grad_c, step)[1:3]  # both states carry gradient back
+    return norms
+
+
+class LstmGradientExplorer:
+    """A slider for the forget-gate bias of an LSTM; the plot shows ||dL/dh_t|| through your LSTM
+    next to a vanilla tanh RNN (your hidden_gradient_norms from 06) on the same inputs."""
+
+    def __init__(self, hidden_gradient_norms, lstm_forward, lstm_step_backward, forget_bias=1.0,
+                 N=4, T=60, D=8, H=32, seed=0):
+        import ipywidgets
+
+        rng = np.random.default_rng(seed)
+        self.lstm_forward, self.lstm_step_backward = lstm_forward, lstm_step_backward
+        base = rng.standard_normal((H, H))
+        # the vanilla RNN of 06's explorer: spectral radius 1
+        self.vanilla = {"Wxh": rng.standard_normal((D, H)) * 0.5,
+                        "Whh": base / np.abs(np.linalg.eigvals(base)).max(), "bh": np.zeros(H)}
+        self.x, self.h0 = rng.standard_normal((N, T, D)), np.zeros((N, H))
+        self.Wx = rng.standard_normal((D, 4 * H)) / np.sqrt(D)
+        self.Wh = rng.standard_normal((H, 4 * H)) / np.sqrt(H)
+        self.H = H
+        self.slider = ipywidgets.FloatSlider(value=forget_bias, min=0.0, max=3.0, step=0.25,
+                                             description="forget bias", readout_format=".2f",
+                                             style={"description_width": "80px"},
+                                             layout=ipywidgets.Layout(width="420px"))
+        self.live = LiveFigure()
+        ax, t = self.live.ax, np.arange(T)
+        # the LSTM curve is drawn alone on a saved background (blitting): a redraw costs one line, not a figure
+        (self.lstm_curve,) = ax.plot(t, np.ones(T), color="tab:blue", linewidth=1.8, label="LSTM", animated=True)
+        (self.vanilla_curve,) = ax.plot(t, np.ones(T), color="0.45", linewidth=1.5, linestyle="--",
+                                        label="vanilla tanh RNN (spectral radius 1)")
+        ax.set_yscale("log")
+        ax.set_xlabel("step t (the loss is read at the last step)")
+        ax.set_ylabel(r"$\|\partial L/\partial h_t\|$")
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, fontsize=8, frameon=False)
+        try:
+            with np.errstate(all="ignore"):
+                self.vanilla_norms = np.asarray(hidden_gradient_norms(self.vanilla, self.x, self.h0), dtype=float)
+            self.vanilla_curve.set_ydata(self.vanilla_norms)
+        except NotImplementedError:
+            self.vanilla_norms = None
+            self.vanilla_curve.set_visible(False)
+        ax.set_ylim(1e-18, 1e3)  # fixed, wide enough for both curves at any forget bias of the slider
+        self.live.canvas.draw()
+        self.background = self.live.canvas.copy_from_bbox(self.live.fig.bbox)
+        self.slider.observe(lambda change: self.redraw(), names="value")
+        self.widget = ipywidgets.VBox([self.slider, self.live.caption, self.live.image])
+        self.redraw()
+
+    def bias(self):
+        """b (4H,): zero except the forget gate's slice, which is the slider's value."""
+        b = np.zeros(4 * self.H)
+        b[self.H:2 * self.H] = self.slider.value
+        return b
+
+    def redraw(self):
+        """Recompute the LSTM's gradient norms for the current forget bias; update the existing figure."""
+        ax, bias = self.live.ax, self.slider.value
+        try:
+            with np.errstate(all="ignore"):
+                norms = lstm_hidden_gradient_norms(self.lstm_forward, self.lstm_step_backward, self.Wx, self.Wh,
+                                                   self.bias(), self.x, self.h0)
+        except NotImplementedError:
+            self.live.caption.value = "<b>implement lstm_forward and lstm_step_backward above, then move the slider</b>"
+            self.live.render()
+            return
+        self.lstm_curve.set_ydata(np.maximum(norms, 1e-30))
+        canvas = self.live.canvas
+        canvas.restore_region(self.background)
+        ax.draw_artist(self.lstm_curve)
+        vanilla = ("vanilla: (write hidden_gradient_norms in 06 to see it)" if self.vanilla_norms is None else
+                   f"vanilla: {self.vanilla_norms[0] / self.vanilla_norms[-1]:.0e}")
+        self.live.caption.value = (f"forget bias {bias:.2f}, so f &asymp; &sigma;({bias:.2f}) = {_sigmoid(bias):.2f} "
+                                   f"per step. ||dL/dh<sub>0</sub>|| / ||dL/dh<sub>T-1</sub>||: LSTM "
+                                   f"{norms[0] / norms[-1]:.0e}, {vanilla}")
+        self.live.image.value = self._png()
+
+    def _png(self):
+        """The canvas as it stands (background and the blitted curve), as PNG bytes."""
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.fromarray(np.asarray(self.live.canvas.buffer_rgba())).save(buffer, format="png", compress_level=1)
+        return buffer.getvalue()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def lstm_gradient_explorer(hidden_gradient_norms, lstm_forward, lstm_step_backward, **kwargs):
+    """The forget-bias slider for your LSTM (a text note instead while nbgrader grades)."""
+    if _grading():
+        print("(the interactive figure is not built while nbgrader runs the notebook)")
+        return None
+    return LstmGradientExplorer(hidden_gradient_norms, lstm_forward, lstm_step_backward, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# 06 vanishing and exploding gradients: learning fails on long lags
+# ---------------------------------------------------------------------------
+# A recall task: the first input is one of two signal symbols, then come `lag` random
+# distractors, and only after the last of them the model must name the signal. The
+# training loop calls YOUR loss_and_gradients (notebook 05) and clip_by_global_norm (06),
+# passed in as arguments; it updates the weights with plain gradient descent.
+
+def lag_task_batch(rng, n_sequences, lag, n_symbols=10):
+    """A batch of the recall task: (inputs, targets, mask), each (N, lag + 1).
+
+    inputs[:, 0] is the signal, id 0 or 1; inputs[:, 1:] are distractors drawn from the ids
+    2 .. n_symbols - 1. Only the last step is scored: targets[:, -1] is the signal and
+    mask[:, -1] = 1, everything else is masked out (mask 0, target 0).
+    """
+    signal = rng.integers(0, 2, n_sequences)
+    inputs = rng.integers(2, n_symbols, (n_sequences, lag + 1))
+    inputs[:, 0] = signal
+    targets = np.zeros((n_sequences, lag + 1), dtype=int)
+    targets[:, -1] = signal
+    mask = np.zeros((n_sequences, lag + 1))
+    mask[:, -1] = 1.0
+    return inputs, targets, mask
+
+
+def _lag_task_params(rng, n_symbols, hidden):
+    """Random weights: Whh with spectral radius 1, inputs strong enough to move the state."""
+    Whh = rng.standard_normal((hidden, hidden))
+    Whh /= np.abs(np.linalg.eigvals(Whh)).max()
+    return {"Wxh": rng.standard_normal((n_symbols, hidden)) * 0.5, "Whh": Whh, "bh": np.zeros(hidden),
+            "Why": rng.standard_normal((hidden, n_symbols)) * 0.1, "by": np.zeros(n_symbols)}
+
+
+def lag_task_ready(loss_and_gradients, clip_by_global_norm):
+    """True when both functions the lag experiments call are written; otherwise a note and False."""
+    missing = [f.__name__ for f in (loss_and_gradients, clip_by_global_norm) if not is_written(f)]
+    if missing:
+        print(f"NOTE: the lag experiments run your {' and '.join(missing)}, not written yet: they are "
+              f"skipped until {'it is' if len(missing) == 1 else 'they are'}.")
+    return not missing
+
+
+def train_on_lag(loss_and_gradients, clip_by_global_norm, lag, steps=200, lr=1.0, max_norm=None,
+                 hidden=16, batch=64, seed=0, n_symbols=10, n_test=500, stop_below=0.02):
+    """Train a tanh RNN on the recall task at one lag with gradient descent.
+
+    Every step draws a fresh batch, computes (loss, grads) with your loss_and_gradients and,
+    when max_norm is given, clips them with your clip_by_global_norm. Returns a dict:
+    losses (steps,) the batch loss before each update; norms (steps,) the global gradient
+    norm before clipping, as your clip_by_global_norm reports it (a run without clipping
+    calls it with max_norm = inf, which leaves the gradients as they are); accuracy, the share of n_test fresh
+    sequences whose signal the trained model names (chance: 0.5). A run stops early once the
+    mean loss of its last 10 batches is below stop_below: it has learned the task (the rest of
+    its curve is left as nan).
+    """
+    rng = np.random.default_rng(seed)
+    params = _lag_task_params(rng, n_symbols, hidden)
+    losses, norms = np.full(steps, np.nan), np.full(steps, np.nan)
+    with np.errstate(all="ignore"):  # a run without clipping may overflow: that is what it shows
+        for step in range(steps):
+            loss, grads, _ = loss_and_gradients(params, *lag_task_batch(rng, batch, lag, n_symbols))
+            clipped, norms[step] = clip_by_global_norm(grads, np.inf if max_norm is None else max_norm)
+            losses[step] = loss
+            if not np.isfinite(loss) or (step >= 10 and losses[step - 9: step + 1].mean() < stop_below):
+                break
+            for name in params:
+                params[name] -= lr * clipped[name]
+        inputs, targets, mask = lag_task_batch(np.random.default_rng(10_000 + lag), n_test, lag, n_symbols)
+        _, _, h_last = loss_and_gradients(params, inputs, targets, mask)
+        guesses = np.argmax(h_last @ params["Why"] + params["by"], axis=-1)   # the output at the last step
+    return {"lag": lag, "max_norm": max_norm, "seed": seed, "lr": lr, "losses": losses, "norms": norms,
+            "accuracy": float(np.mean(guesses == targets[:, -1]))}
+
+
+def lag_sweep(loss_and_gradients, clip_by_global_norm, lags, max_norms=(None, 1.0), seeds=(0, 1), **kwargs):
+    """train_on_lag for every lag, clipping threshold (None: no clipping) and seed: a list of run dicts."""
+    return [train_on_lag(loss_and_gradients, clip_by_global_norm, lag, max_norm=max_norm, seed=seed, **kwargs)
+            for lag in lags for max_norm in max_norms for seed in seeds]
+
+
+def _run_colour(max_norm):
+    """Red for a run without clipping, blue for a clipped one."""
+    return "tab:red" if max_norm is None else "tab:blue"
+
+
+def _run_label(max_norm):
+    return "no clipping" if max_norm is None else f"clipped to norm {max_norm:g}"
+
+
+def plot_lag_accuracy(runs, ax=None):
+    """Test accuracy against the lag: one dot per run, a line through the mean of the seeds."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 3.6))
+    lags = sorted({run["lag"] for run in runs})
+    thresholds = list(dict.fromkeys(run["max_norm"] for run in runs))
+    for k, max_norm in enumerate(thresholds):
+        shift = (k - (len(thresholds) - 1) / 2) * 0.25     # side by side, so that equal dots stay visible
+        mine = [run for run in runs if run["max_norm"] == max_norm]
+        ax.plot([run["lag"] + shift for run in mine], [run["accuracy"] for run in mine], "o",
+                color=_run_colour(max_norm), alpha=0.45, markersize=5)
+        means = [np.mean([run["accuracy"] for run in mine if run["lag"] == lag]) for lag in lags]
+        ax.plot(np.array(lags) + shift, means, "-", color=_run_colour(max_norm), linewidth=1.8,
+                label=f"{_run_label(max_norm)} (line: mean over seeds)")
+    ax.axhline(0.5, color="0.5", linestyle=":", linewidth=1)
+    ax.text(lags[0], 0.51, "chance", ha="left", va="bottom", fontsize=8, color="0.4")
+    ax.set_ylim(0.3, 1.05)
+    ax.set_xticks(lags)
+    ax.set_xlabel("lag L: distractors between the signal and the question")
+    ax.set_ylabel("test accuracy")
+    ax.legend(fontsize=8, loc="lower left")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_clipping_rescue(free, clipped, axes=None):
+    """Two runs of train_on_lag, without and with clipping: loss and gradient norm per step."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(12, 3.6))
+    for run in (free, clipped):
+        label = f"{_run_label(run['max_norm'])}: test accuracy {run['accuracy']:.0%}"
+        axes[0].plot(run["losses"], color=_run_colour(run["max_norm"]), linewidth=1, label=label)
+        axes[1].semilogy(run["norms"], color=_run_colour(run["max_norm"]), linewidth=1, alpha=0.8,
+                         label=_run_label(run["max_norm"]))
+    if clipped["max_norm"] is not None:
+        axes[1].axhline(clipped["max_norm"], color="tab:blue", linestyle="--", linewidth=1,
+                        label="the threshold max_norm")
+    axes[0].axhline(np.log(2), color="0.5", linestyle=":", linewidth=1)
+    axes[0].text(len(free["losses"]) - 1, np.log(2), "ln 2: a coin toss", ha="right", va="bottom",
+                 fontsize=8, color="0.4")
+    axes[0].set_ylabel("batch loss (nats)")
+    axes[0].set_title(f"lag {free['lag']}, learning rate {free['lr']:g}: the loss", fontsize=10)
+    axes[1].set_ylabel("global gradient norm (before clipping)")
+    axes[1].set_title("the gradient norm that clip_by_global_norm measured", fontsize=10)
+    for ax in axes:
+        ax.set_xlabel("training step")
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    return axes
+
+
+class LagExplorer:
+    """A slider over the lags of a lag_sweep: the loss curves of every run at that lag.
+
+    Nothing is trained on a redraw: the curves come from the runs already made.
+    """
+
+    def __init__(self, runs, lag=None):
+        import ipywidgets
+
+        self.runs = runs
+        lags = sorted({run["lag"] for run in runs})
+        self.slider = ipywidgets.SelectionSlider(options=lags, value=lag if lag in lags else lags[len(lags) // 2],
+                                                 description="lag L", layout=ipywidgets.Layout(width="420px"))
+        self.live = LiveFigure()
+        ax = self.live.ax
+        steps = max(len(run["losses"]) for run in runs)
+        self.lines = []
+        for k in range(max(sum(1 for r in runs if r["lag"] == lag) for lag in lags)):
+            (line,) = ax.plot([], [], linewidth=1)
+            self.lines.append(line)
+        ax.axhline(np.log(2), color="0.5", linestyle=":", linewidth=1)
+        finite = np.concatenate([run["losses"][np.isfinite(run["losses"])] for run in runs])
+        ax.set_xlim(0, steps)
+        ax.set_ylim(0, max(1.0, min(float(finite.max()), 12.0)) * 1.05)
+        ax.set_xlabel("training step")
+        ax.set_ylabel("batch loss (nats)")
+        for max_norm in dict.fromkeys(run["max_norm"] for run in runs):
+            ax.plot([], [], color=_run_colour(max_norm), label=_run_label(max_norm))
+        ax.legend(loc="upper right", fontsize=8)
+        self.slider.observe(lambda change: self.redraw(), names="value")
+        self.widget = ipywidgets.VBox([self.slider, self.live.caption, self.live.image])
+        self.redraw()
+
+    def redraw(self):
+        lag = self.slider.value
+        shown = [run for run in self.runs if run["lag"] == lag]
+        for line in self.lines:
+            line.set_data([], [])
+        for line, run in zip(self.lines, shown):
+            line.set_data(np.arange(len(run["losses"])), np.minimum(run["losses"], 1e3))
+            line.set_color(_run_colour(run["max_norm"]))
+        accuracies = ", ".join(f"{_run_label(run['max_norm'])} (seed {run['seed']}) {run['accuracy']:.0%}"
+                               for run in shown)
+        self.live.caption.value = f"lag {lag}: test accuracy {accuracies}"
+        self.live.render()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def lag_explorer(runs, **kwargs):
+    """The lag slider over the runs of lag_sweep (a text note instead while nbgrader grades)."""
+    if _grading():
+        print("(the interactive figure is not built while nbgrader runs the notebook)")
+        return None
+    if not runs:
+        print("(no runs to show: the lag experiments were skipped)")
+        return None
+    return LagExplorer(runs, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# 05 backpropagation through time: do the visible checks of rnn_backward wait for the step?
+# ---------------------------------------------------------------------------
+def step_backward_is_right(rnn_step_backward, x_t, h_prev, Wxh, Whh, bh, dh_next):
+    """True when your rnn_step_backward matches numerical gradients on this one step.
+
+    The numerical checks of rnn_backward compare it with the true gradient, which only a
+    correct step can give: when the step is wrong they wait, with a note (its own tests
+    say what is wrong). A step not written yet counts as right, so those checks still
+    fail until it is. Shapes: x_t (N, D), h_prev (N, H), Wxh (D, H), Whh (H, H), bh (H,),
+    dh_next (N, H).
+    """
+    step = lambda: np.tanh(x_t @ Wxh + h_prev @ Whh + bh)   # one forward step, written out
+    try:
+        grads = rnn_step_backward(dh_next.copy(), (x_t, h_prev, step(), Wxh, Whh))
+        right = all(np.shape(g) == a.shape and rel_error(g, numerical_gradient(step, a, dh_next)) < 1e-7
+                    for g, a in zip(grads, (x_t, h_prev, Wxh, Whh, bh)))
+    except NotImplementedError:
+        return True
+    except Exception:
+        right = False
+    if not right:
+        print("NOTE: your rnn_step_backward does not match numerical gradients (its tests above say where), "
+              "so the numerical checks of rnn_backward wait until it does.")
+    return right

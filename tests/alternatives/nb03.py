@@ -69,3 +69,33 @@ def shift_labels__views_and_slices(ids, lengths):
     for n, length in enumerate(lengths):
         mask[n, length - 1:] = 0.0
     return inputs, targets, mask
+
+
+def embedding_forward__one_hot_matmul(ids, W):
+    ids = np.asarray(ids)
+    return (ids[..., None] == np.arange(W.shape[0])).astype(float) @ W
+
+
+def embedding_forward__take(ids, W):
+    return np.take(W, ids, axis=0)
+
+
+def embedding_backward__one_hot_matmul(dout, ids, vocab_size):
+    ids = np.asarray(ids).reshape(-1)
+    one_hot = (ids[:, None] == np.arange(vocab_size)).astype(float)      # (N*T, V)
+    return one_hot.T @ np.reshape(dout, (ids.size, -1))                  # (V, H)
+
+
+def embedding_backward__loop(dout, ids, vocab_size):
+    ids = np.asarray(ids)
+    dW = np.zeros((vocab_size, np.shape(dout)[-1]))
+    for index in np.ndindex(ids.shape):
+        dW[ids[index]] += dout[index]
+    return dW
+
+
+def embedding_backward__bincount(dout, ids, vocab_size):
+    ids = np.asarray(ids).ravel()
+    flat = np.reshape(dout, (ids.size, -1))
+    return np.stack([np.bincount(ids, weights=flat[:, j], minlength=vocab_size) for j in range(flat.shape[1])],
+                    axis=1)
