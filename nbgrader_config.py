@@ -16,6 +16,20 @@ c.Execute.interrupt_on_timeout = True
 # each test cell's hidden check before its visible asserts and lets only the hidden check decide the
 # cell's points (a warning or a comparison with the student's own earlier parts costs nothing), in
 # kernels with a memory cap (autograde.sandbox; c.LimitedKernelManager.memory_limit, in bytes).
+# Sanitizing a submission before it runs: autograde.repair.RestoreCellMetadata first makes every cell's
+# nbgrader metadata that of the released cell (a duplicated or renamed test cell, or an answer cell marked
+# as graded, costs only what it touches instead of the whole notebook), and nbgrader puts back a test cell
+# the student renamed or deleted.
+c.Autograde.sanitize_preprocessors = [
+    "autograde.repair.RestoreCellMetadata",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.OverwriteCells.add_missing_cells = True
+
 c.Autograde.autograde_preprocessors = [
     "autograde.execute.GradedExecute",
     "nbgrader.preprocessors.IgnorePattern",

@@ -1,0 +1,93 @@
+"""A sanitizing step of autograding: a slip in a submission's cell metadata costs only what it touches.
+
+Students edit notebooks in ways that break nbgrader's metadata without meaning to: they
+duplicate a test cell (copy and paste), rename a cell's grade id, or tick "graded" on an
+answer cell in the Create Assignment toolbar. Stock nbgrader then refuses the whole
+notebook (a checksum that changed, metadata that fails validation, a grade cell missing from
+the gradebook) and the student gets nothing for it.
+
+``RestoreCellMetadata`` runs first among nbgrader's sanitize steps and makes every cell's
+nbgrader metadata agree with the released assignment, as recorded in the gradebook:
+
+* a cell whose grade id the assignment knows gets the assignment's flags back (grade,
+  solution, locked, task, points);
+* a second cell with the same grade id, and a cell whose grade id the assignment does not
+  know, become ordinary cells (their code still runs, but is not graded);
+* nbgrader's ``OverwriteCells.add_missing_cells`` (set in ``nbgrader_config.py``) then puts
+  back a test cell the student renamed or deleted, with the released source, so it is graded
+  like everyone's.
+
+Each change is logged and listed in a note at the top of the autograded notebook, so the
+instructor (formgrader) and the student (feedback) see what was graded and why. The
+submitted file itself is never modified: nbgrader sanitizes a copy.
+"""
+from nbformat.v4 import new_markdown_cell
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+NOTE_TAG = "autograde-metadata-note"
+
+
+class RestoreCellMetadata(NbGraderPreprocessor):
+    """Make each submitted cell's nbgrader metadata that of the released cell with its grade id."""
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gb:
+            notebook = gb.find_notebook(info["notebook"], info["assignment"])
+            released = {
+                cell.name: {"locked": bool(cell.locked)} for cell in notebook.source_cells}
+            for cell in notebook.grade_cells:
+                released[cell.name].update(grade=True, points=float(cell.max_score))
+            for cell in notebook.solution_cells:
+                released[cell.name]["solution"] = True
+            for cell in notebook.task_cells:
+                released[cell.name].update(task=True, points=float(cell.max_score))
+        notes, seen = [], set()
+        nb.cells = [cell for cell in nb.cells if NOTE_TAG not in cell.metadata.get("tags", [])]
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader")
+            if not meta:
+                continue
+            grade_id = meta.get("grade_id")
+            if grade_id in seen:
+                notes.append(f"a second cell with grade id `{grade_id}` was not graded (only the first one is)")
+                del cell.metadata["nbgrader"]
+            elif grade_id not in released:
+                if any(meta.get(flag) for flag in ("grade", "solution", "locked", "task")):
+                    notes.append(f"a cell with grade id `{grade_id}`, which the assignment does not have, was "
+                                 f"not graded; the released cells were graded instead")
+                del cell.metadata["nbgrader"]
+            else:
+                seen.add(grade_id)
+                changed = self._restore(meta, released[grade_id])
+                if changed:
+                    notes.append(f"cell `{grade_id}`: {', '.join(changed)} restored as released")
+        if notes:
+            for note in notes:
+                self.log.warning("%s: %s", info["notebook"], note)
+            text = ("**Note from the grader:** this notebook's cell metadata differed from the assignment's, "
+                    "so it was graded against the released cells:\n\n" + "\n".join(f"* {n}" for n in notes))
+            nb.cells.insert(0, new_markdown_cell(text, metadata={"tags": [NOTE_TAG]}))
+        return nb, resources
+
+    @staticmethod
+    def _restore(meta, released):
+        """Set the flags and points of ``meta`` to the released ones; the names of those that changed."""
+        changed = []
+        for flag in ("grade", "solution", "locked", "task"):
+            want = released.get(flag, False)
+            if bool(meta.get(flag, False)) != want:
+                changed.append(flag)
+            meta[flag] = want
+        if "points" in released:
+            if meta.get("points") != released["points"]:
+                changed.append("points")
+            meta["points"] = released["points"]
+        else:
+            meta.pop("points", None)
+        return changed
+
+    def preprocess_cell(self, cell, resources, index):  # the work is done on the notebook as a whole
+        return cell, resources
+

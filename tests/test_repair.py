@@ -1,0 +1,86 @@
+"""A slip in a submission's cell metadata costs only what it touches (autograde.repair), through
+stock `nbgrader autograde` with the course's nbgrader_config.py, on the first notebook."""
+import copy
+import hashlib
+
+import pytest
+
+from autograde import notebooks
+from autograde.course import Course
+from autograde.repair import NOTE_TAG
+from tests.conftest import REPO
+
+
+def _first_test(nb):
+    return next(c for c in nb.cells if notebooks.is_test(c))
+
+
+def _duplicate_test_cell(nb):
+    index = nb.cells.index(_first_test(nb))
+    twin = copy.deepcopy(nb.cells[index])
+    twin["id"] = "pasted-twin"
+    nb.cells.insert(index + 1, twin)
+
+
+def _rename_test_cell(nb):
+    _first_test(nb).metadata.nbgrader["grade_id"] = "my_own_test"
+
+
+def _mark_answer_graded(nb):
+    answer = next(c for c in nb.cells if notebooks.is_answer(c))
+    answer.metadata.nbgrader.update(grade=True, points=3)
+
+
+def _delete_test_cell(nb):
+    nb.cells.remove(_first_test(nb))
+
+
+SLIPS = {"duplicated-test": _duplicate_test_cell, "renamed-test": _rename_test_cell,
+         "graded-answer": _mark_answer_graded, "deleted-test": _delete_test_cell}
+
+
+@pytest.fixture(scope="module")
+def slipped(tmp_path_factory):
+    course = Course.copy_of(REPO, tmp_path_factory.mktemp("slips"))
+    first = course.notebook_names()[0]
+    for path in course.folder("source").glob("*.ipynb"):
+        if path.stem != first:
+            path.unlink()
+    course.generate()
+    course.write_submission("correct")
+    digests = {}
+    for student, slip in SLIPS.items():
+        path = course.write_submission(student) / f"{first}.ipynb"
+        nb = notebooks.read(path)
+        slip(nb)
+        notebooks.write(nb, path)
+        digests[student] = hashlib.sha256(path.read_bytes()).hexdigest()
+    course.autograde("*")
+    return course, first, digests
+
+
+@pytest.mark.parametrize("student", sorted(SLIPS))
+def test_a_metadata_slip_is_graded_against_the_released_cells(slipped, student):
+    course, first, digests = slipped
+    correct, scores = course.scores("correct", [first])[first], course.scores(student, [first])[first]
+    assert scores == correct and all(score == most for score, most in correct.values())
+    graded = notebooks.read(course.folder("autograded", student) / f"{first}.ipynb")
+    ids = [notebooks.grade_id(c) for c in graded.cells if notebooks.is_test(c)]
+    assert sorted(ids) == sorted(correct)  # each released test cell once, nothing else graded
+    # the submitted file is only read
+    submitted = course.folder("submitted", student) / f"{first}.ipynb"
+    assert hashlib.sha256(submitted.read_bytes()).hexdigest() == digests[student]
+
+
+@pytest.mark.parametrize("student", ["duplicated-test", "renamed-test", "graded-answer"])
+def test_the_autograded_notebook_says_what_was_restored(slipped, student):
+    course, first, _ = slipped
+    graded = notebooks.read(course.folder("autograded", student) / f"{first}.ipynb")
+    notes = [c.source for c in graded.cells if NOTE_TAG in c.metadata.get("tags", [])]
+    assert len(notes) == 1 and "graded against the released cells" in notes[0], notes
+
+
+def test_a_clean_submission_gets_no_note(slipped):
+    course, first, _ = slipped
+    graded = notebooks.read(course.folder("autograded", "correct") / f"{first}.ipynb")
+    assert not [c for c in graded.cells if NOTE_TAG in c.metadata.get("tags", [])]
