@@ -27,6 +27,7 @@ so stock ``nbgrader autograde`` and the class-grading command grade alike.
 """
 from nbformat import NotebookNode
 
+from autograde.jail import SandboxedKernelManager
 from autograde.sandbox import LimitedExecute
 
 HIDDEN_END = "### END HIDDEN TESTS"
@@ -86,7 +87,12 @@ def failed(outputs):
 
 
 class GradedExecute(LimitedExecute):
-    """nbgrader's Execute for autograding, where a grade cell's hidden check alone decides it."""
+    """nbgrader's Execute for autograding, where a grade cell's hidden check alone decides it, in kernels
+    sandboxed by ``autograde.jail.SandboxedKernelManager``."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
+        super().__init__(*args, **kwargs)
 
     def preprocess_cell(self, cell, resources, index):
         if not _is_grade_cell(cell):

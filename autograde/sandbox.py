@@ -29,9 +29,10 @@ from traitlets import Integer
 DEFAULT_MEMORY_LIMIT = 4 * 2**30  # bytes of address space per kernel: numpy and a plot fit in well under 1 GB
 
 
-def _limit_address_space(limit):
+def _apply_limits(limits):
     def apply():  # runs in the child between fork and exec
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        for which, value in limits.items():
+            resource.setrlimit(which, (value, value))
     return apply
 
 
@@ -39,9 +40,14 @@ class LimitedKernelManager(AsyncKernelManager):
     memory_limit = Integer(DEFAULT_MEMORY_LIMIT, allow_none=True,
                            help="Address-space limit (bytes) of each kernel; None or 0: no limit.").tag(config=True)
 
+    def resource_limits(self):
+        """{resource.RLIMIT_*: value} applied to the kernel process before it starts."""
+        return {resource.RLIMIT_AS: int(self.memory_limit)} if self.memory_limit else {}
+
     async def _async_launch_kernel(self, kernel_cmd, **kw):
-        if self.memory_limit:
-            kw["preexec_fn"] = _limit_address_space(int(self.memory_limit))
+        limits = self.resource_limits()
+        if limits:
+            kw["preexec_fn"] = _apply_limits(limits)
         return await super()._async_launch_kernel(kernel_cmd, **kw)
 
 
