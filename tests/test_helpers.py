@@ -199,3 +199,40 @@ def test_lag_plots_and_slider_redraw_from_stored_runs(helpers, monkeypatch):
     explorer.slider.value = 8
     assert explorer.live.caption.value.startswith("lag 8") and explorer.live.image.value != first[1]
     assert helpers.lag_explorer([]) is None
+
+
+# -- 08: the recall task learned by the LSTM, next to the vanilla RNN ----------------------------
+def test_lstm_last_step_loss_matches_numerical_gradients(helpers):
+    from autograde.solution import lstm_backward, lstm_forward, softmax
+
+    rng = np.random.default_rng(0)
+    params = helpers._lstm_lag_params(rng, n_symbols=5, hidden=3, forget_bias=1.0)
+    assert np.allclose(params["b"][3:6], 1.0) and not params["b"][:3].any() and not params["b"][6:].any()
+    inputs, targets, _ = helpers.lag_task_batch(rng, 4, lag=3, n_symbols=5)
+    loss_of = lambda: helpers.lstm_last_step_loss(lstm_forward, lstm_backward, softmax, params, inputs, targets)[0]
+    loss, grads, scores = helpers.lstm_last_step_loss(lstm_forward, lstm_backward, softmax, params, inputs, targets)
+    assert scores.shape == (4, 5) and sorted(grads) == sorted(params)
+    for name in params:
+        assert helpers.rel_error(grads[name], helpers.numerical_gradient(loss_of, params[name])) < 1e-6, name
+
+
+def test_a_short_lag_is_learned_by_the_reference_lstm_and_runs_are_tabled_and_plotted(helpers, capsys):
+    import matplotlib
+    matplotlib.use("Agg")
+    from autograde.solution import lstm_backward, lstm_forward, softmax
+
+    run = helpers.train_lstm_on_lag(lstm_forward, lstm_backward, softmax, lag=2, steps=100, hidden=8, batch=32,
+                                    forget_bias=3.0, stop_below=0.05)
+    assert run["accuracy"] == 1.0 and np.isnan(run["losses"][-1])   # learned, and stopped early
+    assert run["model"] == "LSTM, forget bias 3" and np.all(np.isfinite(run["norms"][np.isfinite(run["losses"])]))
+    vanilla = {"lag": 2, "max_norm": 1.0, "seed": 0, "lr": 1.0, "accuracy": 0.5, "losses": run["losses"],
+               "norms": run["norms"]}
+    table = helpers.lag_accuracy_table([vanilla, run]).splitlines()
+    assert table[1].split() == ["vanilla", "RNN", "50%"] and table[2].endswith("100%")
+    assert len(helpers.plot_lag_comparison([vanilla, run]).lines) >= 4
+
+    def stub(*args):
+        raise NotImplementedError()
+
+    assert helpers.functions_ready("the LSTM curves", lstm_forward, stub) is False
+    assert "skipped until you have written your stub" in capsys.readouterr().out

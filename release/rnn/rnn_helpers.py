@@ -1249,3 +1249,143 @@ def step_backward_is_right(rnn_step_backward, x_t, h_prev, Wxh, Whh, bh, dh_next
         print("NOTE: your rnn_step_backward does not match numerical gradients (its tests above say where), "
               "so the numerical checks of rnn_backward wait until it does.")
     return right
+
+
+# ---------------------------------------------------------------------------
+# 08 LSTM: the recall task of notebook 06, learned by your LSTM
+# ---------------------------------------------------------------------------
+# The batches are those of 06 (lag_task_batch). The LSTM reads the ids one-hot; a linear output
+# layer reads its LAST hidden state only, scores = h[:, -1] @ Why + by, with softmax cross-entropy
+# there. The forward and backward passes through time are YOUR lstm_forward and lstm_backward, the
+# probabilities YOUR softmax of notebook 02; the loss, the output layer's gradient, the clipping and
+# the update are written out below.
+
+def _lstm_lag_params(rng, n_symbols, hidden, forget_bias):
+    """Wx (V, 4H) like an embedding (one-hot inputs pick a row), Wh (H, 4H) with entries of
+    size 1/sqrt(H), b (4H,) zero except the forget block b[H:2H] = forget_bias; Why (H, V), by (V,)."""
+    b = np.zeros(4 * hidden)
+    b[hidden:2 * hidden] = forget_bias
+    return {"Wx": rng.standard_normal((n_symbols, 4 * hidden)), "b": b,
+            "Wh": rng.standard_normal((hidden, 4 * hidden)) / np.sqrt(hidden),
+            "Why": rng.standard_normal((hidden, n_symbols)) * 0.1, "by": np.zeros(n_symbols)}
+
+
+def lstm_last_step_loss(lstm_forward, lstm_backward, softmax, params, inputs, targets):
+    """Loss and gradients of the recall task for an LSTM scored at the last step only.
+
+    inputs, targets (N, T) int ids (only targets[:, -1] is used); params as _lstm_lag_params.
+    Returns (loss, grads, scores): the mean cross-entropy at the last step (nats), a dict of
+    gradients with the keys of params, and the output scores at the last step (N, V).
+    """
+    n_sequences, n_symbols = len(inputs), params["Wx"].shape[0]
+    x = np.eye(n_symbols)[inputs]                                        # (N, T, V), one-hot
+    h, cache = lstm_forward(x, np.zeros((n_sequences, params["Wh"].shape[0])), params["Wx"], params["Wh"],
+                            params["b"])
+    h_last = h[:, -1]                                                   # (N, H)
+    scores = h_last @ params["Why"] + params["by"]                      # (N, V)
+    p = softmax(scores)
+    rows, answer = np.arange(n_sequences), targets[:, -1]
+    loss = float(-np.mean(np.log(np.maximum(p[rows, answer], 1e-300))))
+    dscores = p.copy()                                                  # d loss / d scores = (p - onehot) / N
+    dscores[rows, answer] -= 1.0
+    dscores /= n_sequences
+    dh = np.zeros(h.shape)                                              # the loss reads h at the last step only
+    dh[:, -1] = dscores @ params["Why"].T
+    _, _, dWx, dWh, db = lstm_backward(dh, cache)
+    grads = {"Wx": dWx, "Wh": dWh, "b": db, "Why": h_last.T @ dscores, "by": dscores.sum(axis=0)}
+    return loss, grads, scores
+
+
+def train_lstm_on_lag(lstm_forward, lstm_backward, softmax, lag, steps=150, lr=1.0, max_norm=1.0, forget_bias=1.0,
+                      hidden=16, batch=64, seed=0, n_symbols=10, n_test=500, stop_below=0.02):
+    """Train an LSTM on the recall task at one lag, as train_on_lag trains the vanilla RNN.
+
+    Every step draws a fresh batch, computes (loss, grads) through your lstm_forward and
+    lstm_backward, scales the gradients so that their global norm is at most max_norm, and
+    steps downhill. Stops early once the mean loss of the last 10 batches is below stop_below.
+    Returns a dict: model, lag, forget_bias, max_norm, seed, lr, losses (steps,), norms (steps,)
+    (nan after an early stop), accuracy on n_test fresh sequences (chance: 0.5).
+    """
+    rng = np.random.default_rng(seed)
+    params = _lstm_lag_params(rng, n_symbols, hidden, forget_bias)
+    losses, norms = np.full(steps, np.nan), np.full(steps, np.nan)
+    with np.errstate(all="ignore"):
+        for step in range(steps):
+            inputs, targets, _ = lag_task_batch(rng, batch, lag, n_symbols)
+            losses[step], grads, _ = lstm_last_step_loss(lstm_forward, lstm_backward, softmax, params, inputs, targets)
+            norms[step] = np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
+            if not np.isfinite(losses[step]) or (step >= 10 and losses[step - 9: step + 1].mean() < stop_below):
+                break
+            shrink = min(1.0, max_norm / norms[step])                   # clipping by the global norm
+            for name in params:
+                params[name] -= lr * shrink * grads[name]
+        inputs, targets, _ = lag_task_batch(np.random.default_rng(10_000 + lag), n_test, lag, n_symbols)
+        _, _, scores = lstm_last_step_loss(lstm_forward, lstm_backward, softmax, params, inputs, targets)
+    return {"model": f"LSTM, forget bias {forget_bias:g}", "lag": lag, "forget_bias": forget_bias,
+            "max_norm": max_norm, "seed": seed, "lr": lr, "losses": losses, "norms": norms,
+            "accuracy": float(np.mean(np.argmax(scores, axis=-1) == targets[:, -1]))}
+
+
+def lstm_lag_sweep(lstm_forward, lstm_backward, softmax, lags, forget_biases=(1.0,), seeds=(0,), **kwargs):
+    """train_lstm_on_lag for every lag, forget-gate bias and seed: a list of run dicts."""
+    return [train_lstm_on_lag(lstm_forward, lstm_backward, softmax, lag, forget_bias=bias, seed=seed, **kwargs)
+            for lag in lags for bias in forget_biases for seed in seeds]
+
+
+def functions_ready(purpose, *functions):
+    """True when every function is written; otherwise a note naming the missing ones, and False."""
+    missing = [f.__name__ for f in functions if not is_written(f)]
+    if missing:
+        names = " and ".join([", ".join(missing[:-1]), missing[-1]] if len(missing) > 1 else missing)
+        print(f"NOTE: {purpose}: skipped until you have written your {names}.")
+    return not missing
+
+
+def _model_name(run):
+    """The curve a run belongs to: runs of train_on_lag carry no "model" and are the vanilla RNN."""
+    return run.get("model", "vanilla RNN")
+
+
+def lag_accuracy_table(runs):
+    """The test accuracies as text: one row per model, one column per lag (mean over seeds)."""
+    lags = sorted({run["lag"] for run in runs})
+    rows = [f"{'lag L':22s}" + "".join(f"{lag:>7d}" for lag in lags)]
+    for model in dict.fromkeys(_model_name(run) for run in runs):
+        cells = []
+        for lag in lags:
+            mine = [run["accuracy"] for run in runs if _model_name(run) == model and run["lag"] == lag]
+            cells.append(f"{np.mean(mine):7.0%}" if mine else f"{'':7s}")
+        rows.append(f"{model:22s}" + "".join(cells))
+    return "\n".join(rows)
+
+
+def plot_lag_comparison(runs, ax=None):
+    """Test accuracy against the lag (log scale), one curve per model: a line through the mean
+    of the seeds, a dot per run; the curves are set a little apart so that equal points stay visible."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 3.8))
+    lags = sorted({run["lag"] for run in runs})
+    models = list(dict.fromkeys(_model_name(run) for run in runs))
+    greens = iter(["tab:green", "darkgreen", "olive", "teal"])
+    for k, model in enumerate(models):
+        mine = [run for run in runs if _model_name(run) == model]
+        colour, style = ("tab:blue", "-o") if model == "vanilla RNN" else (next(greens), "--s" if k % 2 else "-D")
+        apart = 2.0 ** ((k - (len(models) - 1) / 2) * 0.04)       # a small shift on the log axis
+        ax.plot([run["lag"] * apart for run in mine], [run["accuracy"] for run in mine], "o", color=colour,
+                alpha=0.4, markersize=5)
+        shown = [lag for lag in lags if any(run["lag"] == lag for run in mine)]
+        means = [np.mean([run["accuracy"] for run in mine if run["lag"] == lag]) for lag in shown]
+        ax.plot(np.array(shown) * apart, means, style, color=colour, linewidth=1.8, markersize=4, label=model)
+    ax.axhline(0.5, color="0.5", linestyle=":", linewidth=1)
+    ax.text(lags[0], 0.51, "chance", ha="left", va="bottom", fontsize=8, color="0.4")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(lags, [str(lag) for lag in lags])
+    ax.minorticks_off()
+    ax.set_ylim(0.3, 1.05)
+    ax.set_xlabel("lag L: distractors between the signal and the question (log scale)")
+    ax.set_ylabel("test accuracy")
+    ax.legend(fontsize=8, loc="lower left")
+    ax.grid(alpha=0.3)
+    return ax
