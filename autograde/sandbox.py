@@ -52,12 +52,35 @@ class LimitedKernelManager(AsyncKernelManager):
 
 
 class LimitedExecute(Execute):
-    """nbgrader's Execute preprocessor, with kernels started under ``LimitedKernelManager``."""
+    """nbgrader's Execute preprocessor, with kernels started under ``LimitedKernelManager``, and at most
+    ``output_limit`` characters of printed text kept per cell (a flood is cut, with a note)."""
+
+    output_limit = Integer(100_000, help="Most characters of stdout/stderr text kept from one execution of a "
+                                         "cell; the rest is dropped and a note says so. 0: no limit.").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", LimitedKernelManager)
         super().__init__(*args, **kwargs)
         self._died_in = None
+        self._cut = 0
+
+    def output(self, outs, msg, display_id, cell_index):
+        if msg["msg_type"] == "stream" and self.output_limit:
+            room = self.output_limit - sum(len(o.get("text", "")) for o in outs if o.get("output_type") == "stream")
+            text = msg["content"].get("text", "")
+            if len(text) > room:
+                self._cut += len(text) - max(room, 0)
+                if room <= 0:
+                    return None
+                msg = {**msg, "content": {**msg["content"], "text": text[:room]}}
+        return super().output(outs, msg, display_id, cell_index)
+
+    def _note_cut(self, cell):
+        if self._cut:
+            cell.outputs.append(NotebookNode(output_type="stream", name="stdout", text=(
+                f"\n[output cut: {self._cut:,} more characters were printed than the {self.output_limit:,} the "
+                f"grader keeps per cell]\n")))
+            self._cut = 0
 
     def preprocess(self, nb, resources=None, km=None):
         self._died_in = None
@@ -69,8 +92,11 @@ class LimitedExecute(Execute):
         if self._died_in is not None:
             cell.outputs = [_error("KernelDied", f"not run: the kernel stopped in cell {self._died_in}")]
             return cell, self.resources
+        self._cut = 0
         try:
-            return super().preprocess_cell(cell, resources, index)
+            cell, resources = super().preprocess_cell(cell, resources, index)
+            self._note_cut(cell)
+            return cell, resources
         except DeadKernelError:
             self._died_in = index
             cell.outputs.append(_error("KernelDied", "the kernel stopped while running this cell "

@@ -56,6 +56,7 @@ def double_fork():
             os.execvp("sleep", ["sleep", "{sleep}"])
         os._exit(0)
 attempt("double fork", double_fork)
+attempt("flood", lambda: [print("x" * 1_000_000) for _ in range(30)])  # 30 MB into the autograded notebook
 # the grader of this course only: nbgrader's process, found by its working directory
 attempt("signal the grader", lambda: [os.kill(int(p), signal.SIGKILL) for p in os.listdir("/proc")
                                       if p.isdigit() and int(p) not in (1, os.getpid())
@@ -163,6 +164,13 @@ def test_no_file_outside_the_kernels_copy_changed(attacked):
     assert not facts["poisoned_profile"]
     rnn_helpers = course.folder("autograded", "b-attacker") / "rnn_helpers.py"
     assert "poisoned" not in rnn_helpers.read_text()
+
+
+def test_a_flood_of_output_is_cut_with_a_note(attacked):
+    course, first, _ = attacked
+    path = course.folder("autograded", "b-attacker") / f"{first}.ipynb"
+    assert path.stat().st_size < 2_000_000
+    assert "[output cut:" in path.read_text()
 
 
 def test_nothing_reached_the_network(attacked):
