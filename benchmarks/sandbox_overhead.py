@@ -1,0 +1,52 @@
+"""What the grading sandbox costs: stock `nbgrader autograde` of the same submissions with the
+course's sandboxed kernels and with `--SandboxedKernelManager.sandbox=False`, in one process,
+alternating, on a scratch copy of the course (notebooks 01 and 05, solution submissions).
+
+    python benchmarks/sandbox_overhead.py [--students 4] [--rounds 2]
+
+Prints seconds per graded notebook for each and their ratio (sandboxed / unsandboxed).
+"""
+import argparse
+import pathlib
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+from autograde.course import Course  # noqa: E402
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+NOTEBOOKS = ("01_cell_forward", "05_bptt")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=4, help="submissions graded per measurement")
+    parser.add_argument("--rounds", type=int, default=2, help="measurements of each kind, alternating")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        course = Course.copy_of(REPO, pathlib.Path(tmp) / "course")
+        course.generate()
+        for i in range(args.students):
+            course.write_submission(f"s{i:02d}")
+            autograded = course.folder("autograded", f"s{i:02d}")  # what 05 loads from 01-04
+            autograded.mkdir(parents=True)
+            for path in course.folder("submitted", f"s{i:02d}").glob("*.ipynb"):
+                if path.stem not in NOTEBOOKS:
+                    (autograded / path.name).write_bytes(path.read_bytes())
+        pattern = "0[15]_*"
+        seconds = {"sandboxed": [], "unsandboxed": []}
+        for _ in range(args.rounds):
+            for kind, extra in (("sandboxed", []), ("unsandboxed", ["--SandboxedKernelManager.sandbox=False"])):
+                start = time.perf_counter()
+                course.nbgrader("autograde", "rnn", "--force", "--student=s*", f"--notebook={pattern}", *extra)
+                seconds[kind].append((time.perf_counter() - start) / (args.students * len(NOTEBOOKS)))
+        best = {kind: min(values) for kind, values in seconds.items()}
+        for kind, value in best.items():
+            print(f"{kind:12s} {value:.2f} s per graded notebook (best of {args.rounds})")
+        print(f"ratio sandboxed / unsandboxed: {best['sandboxed'] / best['unsandboxed']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
