@@ -8,9 +8,10 @@ process before it runs any code. An allocation beyond the cap raises
 ``MemoryError`` in the student's cell (graded like any other error) instead of
 swapping the machine to a halt or waking the OOM killer.
 
-The class-grading command (``autograde.grade_class``) puts ``LimitedExecute`` in
-place of ``Execute`` in nbgrader's autograde preprocessors; the cap in bytes is
-``LimitedKernelManager.memory_limit`` (configurable like any nbgrader option).
+The course's executor (``autograde.execute.GradedExecute``, set in ``nbgrader_config.py``
+for ``nbgrader autograde`` and the class-grading command alike) builds on ``LimitedExecute``;
+the cap in bytes is ``LimitedKernelManager.memory_limit`` (configurable like any nbgrader
+option), and ``autograde.jail.SandboxedKernelManager`` adds the sandbox.
 
 A kernel that dies (``os._exit``, a segfault), or a cell that runs past its time limit
 and ignores the interrupt (``signal.signal(SIGINT, SIG_IGN)`` then a loop), would make

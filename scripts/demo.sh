@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The instructor demo: set up, release the assignment, autograde a sample class, print grades.
+# The instructor demo: set up, release the assignment, grade a sample class with grade-class (nbgrader
+# autograde in parallel on a local Dask cluster), write feedback, print grades.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

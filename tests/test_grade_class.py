@@ -16,9 +16,11 @@ import uuid
 import pytest
 from nbgrader.api import Gradebook
 
-from autograde import grading_worker, mistakes, notebooks
+from autograde import mistakes, notebooks
 from autograde.course import LOADS, Course
-from autograde.grade_class import grade_class, prepare_template
+from autograde.grade_class import grade_class
+from autograde.grading import child
+from autograde.grading.template import prepare_template
 from autograde.samples import replace_for
 from tests.conftest import REPO
 
@@ -191,9 +193,10 @@ def test_edited_and_added_cells_do_not_change_the_grade(graded_class):
     course, info, results, _ = graded_class
     for student in ("edits-test", "adds-cells", "cheater"):
         assert all(lost(results[student], nb) == [] for nb in course.notebook_names()), student
-    # a deleted test cell cannot earn its points
+    # a deleted test cell is put back from the release (nbgrader's add_missing_cells) and graded like
+    # everyone's: the student cannot skip a check by deleting it, nor lose the notebook for it
     deleted = results["deletes-test"]["grades"][info["first"]][info["tests"][0]]
-    assert deleted[0] in (0, None) and results["deletes-test"]["status"] == "graded"
+    assert deleted[0] == deleted[1] and results["deletes-test"]["status"] == "graded"
 
 
 def test_renamed_omitted_and_unreadable_notebooks(graded_class):
@@ -268,8 +271,8 @@ def test_a_failed_attempt_is_graded_again(graded_class, tmp_path, monkeypatch):
     grades once more, keeps the first failure's log, and does not blame the submission."""
     course, _, results, _ = graded_class
     template = prepare_template(course, "rnn", tmp_path / "template")
-    root, api = grading_worker.open_scratch({"dir": str(tmp_path / "scratch"), "template": str(template.root),
-                                             "assignment": "rnn", "timeout": CELL_TIMEOUT, "memory": MEMORY})
+    root, api = child.open_scratch(template.root, tmp_path / "scratch",
+                                   {"assignment": "rnn", "timeout": CELL_TIMEOUT, "memory": MEMORY})
     monkeypatch.chdir(root)
     autograde, calls = api.autograde, []
 
@@ -281,7 +284,7 @@ def test_a_failed_attempt_is_graded_again(graded_class, tmp_path, monkeypatch):
 
     monkeypatch.setattr(api, "autograde", flaky)
     expected = set(course.notebook_names())
-    answer = grading_worker.grade(api, root, "rnn", expected, {
+    answer = child.grade(api, root, "rnn", expected, {
         "student": "adds-cells", "submission": str(course.folder("submitted", "adds-cells"))})
     assert len(calls) == 2 and answer["status"] == "graded"
     assert any("graded again" in n and "kernel_info" in n for n in answer["notes"])

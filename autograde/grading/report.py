@@ -1,21 +1,23 @@
 """The class report: what a class got right and wrong, as one self-contained HTML page.
 
-``build_report`` is called by ``autograde.grade_class`` (``reports/<assignment>/report.html``);
-``python -m autograde.report rnn`` rebuilds it from ``reports/rnn/results.json`` and the
+``build_report`` is called by the class-grading command (``reports/<assignment>/report.html``);
+``python -m autograde.grading.report rnn`` rebuilds it from ``reports/rnn/results.json`` and the
 autograded notebooks. Sections: score histogram, pass rate per check, the catalogue
 mistakes found most often (parsed from the failing cells' "This looks like a known
 mistake: ..." messages and mapped back to ``autograde.mistakes``), flagged submissions
-with the line that raised each flag, and submissions that could not be graded.
+with the line that raised each flag, and submissions that could not be graded. The page is
+the jinja2 template ``templates/report.html`` with autoescaping: no student's text (ids,
+flagged lines, notes) can inject markup.
 """
 import base64
 import collections
-import html
 import io
 import json
 import pathlib
 import statistics
 import sys
 
+import jinja2
 import matplotlib
 
 matplotlib.use("Agg")
@@ -30,10 +32,6 @@ def _png(fig):
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode()
-
-
-def _img(data, alt):
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
 def cell_text(cell):
@@ -115,61 +113,44 @@ def mistakes_chart(found):
     return _png(fig)
 
 
-def _table(header, rows):
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(pathlib.Path(__file__).parent / "templates"),
+                               autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
 
 
-STYLE = """body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;color:#222;padding:0 1em}
-table{border-collapse:collapse;margin:1em 0;font-size:90%}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
-th{background:#f3f3f3}code{background:#f6f6f6;padding:0 .2em}.stats span{margin-right:2em}img{max-width:100%}"""
+def report_data(root, assignment, results):
+    """What the template shows, as plain values (the template escapes every one)."""
+    graded = {s: r for s, r in sorted(results.items()) if r.get("status") == "graded"}
+    totals = [r["score"] for r in graded.values()]
+    most = next(iter(graded.values()))["max_score"] if graded else 0
+    found = mistakes_found(root, assignment, results)
+    rates = pass_rates(results)
+    ranked = sorted(found.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    names = sorted(next(iter(graded.values()))["max_scores"]) if graded else []
+    return {
+        "assignment": assignment,
+        "stats": [("submissions", len(results)), ("graded", len(graded)), ("ungraded", len(results) - len(graded)),
+                  ("mean", f"{statistics.mean(totals):.1f}/{most:g}" if totals else "-"),
+                  ("median", f"{statistics.median(totals):g}/{most:g}" if totals else "-"),
+                  ("flagged", sum(bool(r.get("flags")) for r in results.values()))],
+        "histogram": histogram(results) if graded else None,
+        "pass_rates": pass_rate_chart(rates) if graded else None,
+        "mistakes_chart": mistakes_chart(found) if found else None,
+        "mistakes": [{"id": mistake_id, "entry": mistakes.get(mistake_id), "count": len(students),
+                      "who": ", ".join(students[:12]) + (" ..." if len(students) > 12 else "")}
+                     for mistake_id, students in ranked],
+        "flags": [dict(f, student=student) for student, r in sorted(results.items()) for f in r.get("flags", [])],
+        "notes": [{"student": s, "status": r.get("status", ""),
+                   "what": "; ".join(r.get("notes", []) + ([r["reason"]] if r.get("reason") else []))}
+                  for s, r in sorted(results.items()) if r.get("status") != "graded" or r.get("notes")],
+        "notebooks": names,
+        "scores": [{"student": s, "per_notebook": [f"{r['scores'].get(n, 0):g}" for n in names],
+                    "total": f"{r['score']:g}/{r['max_score']:g}"} for s, r in graded.items()],
+    }
 
 
 def build_report(root, assignment, results, path):
-    esc = html.escape
-    graded = [r for r in results.values() if r.get("status") == "graded"]
-    totals = [r["score"] for r in graded]
-    most = graded[0]["max_score"] if graded else 0
-    found = mistakes_found(root, assignment, results)
-    rates = pass_rates(results)
-    parts = [f"<!doctype html><meta charset='utf-8'><title>Class report: {esc(assignment)}</title><style>{STYLE}</style>",
-             f"<h1>Class report: <code>{esc(assignment)}</code></h1>",
-             "<p class='stats'>" + "".join(f"<span><b>{k}</b> {v}</span>" for k, v in [
-                 ("submissions", len(results)), ("graded", len(graded)), ("ungraded", len(results) - len(graded)),
-                 ("mean", f"{statistics.mean(totals):.1f}/{most:g}" if totals else "-"),
-                 ("median", f"{statistics.median(totals):g}/{most:g}" if totals else "-"),
-                 ("flagged", sum(bool(r["flags"]) for r in results.values()))]) + "</p>"]
-    if graded:
-        parts += ["<h2>Scores</h2>", _img(histogram(results), "score histogram")]
-        parts += ["<h2>Pass rate per check</h2>",
-                  "<p>Share of graded students with full points on each grade cell; red under 50%, orange under 80%.</p>",
-                  _img(pass_rate_chart(rates), "pass rate per check")]
-    parts.append("<h2>Most frequent catalogue mistakes</h2>")
-    if found:
-        parts.append(_img(mistakes_chart(found), "most frequent mistakes"))
-        rows = []
-        for mistake_id, students in sorted(found.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-            entry = mistakes.get(mistake_id)
-            rows.append([f"<code>{esc(mistake_id)}</code>", f"{esc(entry.notebook)}<br><code>{esc(entry.function)}</code>",
-                         esc(entry.explain), len(students), esc(", ".join(students[:12]) + (" ..." if len(students) > 12 else ""))])
-        parts.append(_table(["mistake", "where", "what the feedback says", "students", "who"], rows))
-    else:
-        parts.append("<p>No failing check matched a catalogue mistake.</p>")
-    parts.append("<h2>Flagged submissions</h2><p>The integrity scan flags code for a human to read; scores are unchanged.</p>")
-    flag_rows = [[esc(student), esc(f["notebook"]), esc(f["cell"]), f["line_no"], esc(f["why"]), f"<code>{esc(f['line'].strip())}</code>"]
-                 for student, r in sorted(results.items()) for f in r["flags"]]
-    parts.append(_table(["student", "notebook", "cell", "line", "why", "code"], flag_rows) if flag_rows else "<p>None.</p>")
-    parts.append("<h2>Ungraded submissions and notes</h2>")
-    note_rows = [[esc(s), esc(r.get("status", "")), esc("; ".join(r.get("notes", []) + ([r["reason"]] if r.get("reason") else [])))]
-                 for s, r in sorted(results.items()) if r.get("status") != "graded" or r.get("notes")]
-    parts.append(_table(["student", "status", "what happened"], note_rows) if note_rows else "<p>None.</p>")
-    parts.append("<h2>Scores per student</h2>")
-    names = sorted(graded[0]["max_scores"]) if graded else []
-    parts.append(_table(["student"] + [n.split("_")[0] for n in names] + ["total"],
-                        [[esc(s)] + [f"{r['scores'].get(n, 0):g}" for n in names] + [f"{r['score']:g}/{r['max_score']:g}"]
-                         for s, r in sorted(results.items()) if r.get("status") == "graded"]))
-    pathlib.Path(path).write_text("\n".join(parts))
+    page = TEMPLATES.get_template("report.html").render(**report_data(root, assignment, results))
+    pathlib.Path(path).write_text(page)
     return path
 
 

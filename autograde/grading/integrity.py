@@ -1,4 +1,4 @@
-"""Integrity scan: code in a submission that tries to game the grader.
+"""Step 2 of class grading, the integrity scan: code in a submission that tries to game the grader.
 
 The scan reads the code a student wrote (answer cells, added cells, edited locked
 cells: every code cell whose source is not exactly a cell of the release) and
@@ -13,7 +13,8 @@ flags, without touching the score:
 * extra Python modules shipped beside the notebooks (``numpy.py`` would shadow numpy).
 
 A flag is evidence for a human to read, not a verdict: the report shows each one
-with the line that raised it.
+with the line that raised it. ``scan`` never raises: a submission it cannot read
+(nested deeper than the parser goes, say) is noted and graded like any other.
 """
 import ast
 import dataclasses
@@ -75,7 +76,7 @@ def scan_source(source):
     found = set()
     try:
         tree = ast.parse(_python(source))
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # not Python, or nested past the parser
         tree = None
     if tree is not None:
         for node in ast.walk(tree):
@@ -129,22 +130,24 @@ def released_sources(release_folder):
 
 
 def _joined(source):
+    if isinstance(source, list):
+        source = [s for s in source if isinstance(s, str)]
     return "".join(source) if isinstance(source, list) else str(source)
 
 
-def scan_submission(folder, release_sources, expected_files=()):
-    """Flags for one student's submission folder (read only)."""
-    folder = pathlib.Path(folder)
+def scan_files(files, release_sources, expected_files=()):
+    """Flags for one student's files ({relative path: bytes}, as read by ``submissions``)."""
     flags = []
-    for path in sorted(folder.rglob("*")):
+    for relative, data in sorted(files.items()):
+        path = pathlib.PurePath(relative)
         if path.suffix == ".py" and path.name not in expected_files:
-            flags.append(Flag(path.name, "file", 0, f"{path.relative_to(folder)}", "extra-module"))
+            flags.append(Flag(path.name, "file", 0, relative, "extra-module"))
         if path.suffix != ".ipynb" or ".ipynb_checkpoints" in path.parts:
             continue
         try:
-            cells = json.loads(path.read_text(errors="replace")).get("cells", [])
-        except (ValueError, AttributeError):
-            continue  # not a notebook: reported by the grader, nothing to scan
+            cells = json.loads(data.decode("utf-8", errors="replace")).get("cells", [])
+        except (ValueError, AttributeError, RecursionError):
+            continue  # not a notebook (or nested past any real one): reported by the grader, nothing to scan
         for index, cell in enumerate(cells if isinstance(cells, list) else []):
             if not isinstance(cell, dict) or cell.get("cell_type") != "code":
                 continue
@@ -156,3 +159,13 @@ def scan_submission(folder, release_sources, expected_files=()):
                 line = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
                 flags.append(Flag(path.stem, _cell_label(cell, index), line_no, line, rule))
     return flags
+
+
+def scan(files, release_sources, expected_files=()):
+    """``scan_files`` that never raises: ([flag as a dict], note or None). A submission the scan
+    cannot read (say, code nested deeper than the parser goes) is noted, and graded like any other."""
+    try:
+        flags = scan_files(files, release_sources, expected_files)
+    except Exception as exc:  # one hostile submission never stops the class
+        return [], f"the integrity scan could not read this submission ({type(exc).__name__}); not scanned"
+    return [dict(dataclasses.asdict(f), why=f.why) for f in flags], None

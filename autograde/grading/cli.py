@@ -1,0 +1,259 @@
+"""The ``grade-class`` command: the class-grading pipeline from submissions to the report."""
+import argparse
+import concurrent.futures
+import contextlib
+import os
+import pathlib
+import shutil
+import signal
+import sys
+import tempfile
+import time
+
+# jsonschema (under nbformat) imports rfc3987_syntax when it is installed, which builds a grammar for
+# about 5 s of CPU; nbformat never checks the IRI format it serves, so this process goes without it
+sys.modules.setdefault("rfc3987_syntax", None)
+
+from tqdm import tqdm  # noqa: E402
+
+from autograde.course import Course  # noqa: E402
+from autograde.grading import integrity, outputs, submissions, template  # noqa: E402
+from autograde.grading.engine import Engine  # noqa: E402
+from autograde.grading.merge import Merger, add_scores, write_autograded  # noqa: E402
+from autograde.grading.template import GradingError  # noqa: E402
+from autograde.sandbox import DEFAULT_MEMORY_LIMIT  # noqa: E402
+
+INTERRUPTED = 130                  # the exit status of a command stopped by Ctrl-C
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during grading; ``results`` holds the students merged before it."""
+
+    def __init__(self, results):
+        super().__init__()
+        self.results = results
+
+
+def scan_class(found, release):
+    """Steps 1-2: read each submission and scan it; {student: (Submission, result entry)}."""
+    released = integrity.released_sources(release)
+    shipped = {p.name for p in release.iterdir()}
+    read = {}
+    for student, folder in found.items():
+        submission = submissions.read_submission(student, folder)
+        flags, note = integrity.scan(submission.files, released, shipped)
+        entry = {"student": student, "hashes": submission.hashes(), "flags": flags,
+                 "notes": list(submission.notes) + ([note] if note else [])}
+        read[student] = (submission, entry)
+    return read
+
+
+def grade_class(root=".", assignment="rnn", *, students=("*",), jobs=None, scheduler=None, retries=2, timeout=None,
+                memory=DEFAULT_MEMORY_LIMIT, db_url=None, report_dir=None, report=True, student_timeout=None,
+                quiet=False, workdir=None):
+    """Autograde every submission of ``assignment``; returns {student: result} (as in results.json).
+
+    On Ctrl-C, raises ``Interrupted`` after the students merged so far are written to the class files."""
+    started = time.monotonic()
+    _alembic_on_path()
+    course = Course(root)
+    db_url = db_url or course.db_url
+    found = submissions.find_submissions(course.root, assignment, students)
+    if not found:
+        raise GradingError(f"no submissions in {course.root / 'submitted'}/<student>/{assignment}/")
+    jobs = max(1, min(jobs or len(os.sched_getaffinity(0)), len(found)))
+    work = pathlib.Path(workdir or tempfile.mkdtemp(prefix="grade_class-"))
+    report_dir = pathlib.Path(report_dir or course.root / "reports" / assignment)
+    engine = Engine(scheduler=scheduler, jobs=jobs, retries=retries)
+    results, read, merger = {}, {}, Merger(db_url, assignment)
+    background = concurrent.futures.ThreadPoolExecutor(1)
+    starting = background.submit(engine.start)  # the cluster starts while the template is generated
+    try:
+        scratch = template.prepare_template(course, assignment, work / "template", db_url=db_url)
+        release = scratch.root / "release" / assignment
+        read = scan_class(found, release)
+        cell_timeout = timeout or int(course.config().Execute.get("timeout", 120))
+        settings = {"assignment": assignment, "timeout": cell_timeout, "memory": memory,
+                    # up to 3 nbgrader attempts (see grading.child.grade), and the imports
+                    "student_timeout": student_timeout or 3 * cell_timeout * template.code_cells(scratch, assignment) + 300}
+        archive, digest = template.pack(scratch)
+        extensions = template.extensions(db_url, assignment, found)
+        starting.result()
+        if not quiet:
+            where = f"the Dask cluster at {scheduler}" if scheduler else "a local Dask cluster"
+            print(f"grading {len(found)} submissions of {assignment!r} on {where} of {engine.workers()} workers "
+                  f"(each cell {cell_timeout} s at most, each kernel {memory / 2**30:g} GiB at most)", file=sys.stderr)
+        tasks = [(student, sub.files, extensions.get(student)) for student, (sub, _) in read.items()]
+        with tqdm(total=len(tasks), unit="student", disable=quiet, file=sys.stderr, dynamic_ncols=True) as bar, \
+                CtrlC() as ctrl_c:
+            for student, answer, autograded in engine.grade(archive, digest, settings, tasks):
+                with ctrl_c.deferred():  # a student is merged whole, or not at all
+                    results[student] = merged(course.root, assignment, merger, read[student][1], answer, autograded)
+                bar.update()
+                ungraded = sum(r["status"] != "graded" for r in results.values())
+                if ungraded:
+                    bar.set_postfix(ungraded=ungraded)
+        merger.close()
+    except KeyboardInterrupt:
+        merger.close(rollback=True)
+        engine.close()
+        with contextlib.suppress(Exception):  # interrupted before the gradebook had the assignment, say
+            finish(course, assignment, db_url, report_dir, read, results, report=False)
+        raise Interrupted(results) from None
+    finally:
+        if not starting.cancel():
+            concurrent.futures.wait([starting])  # never leave a cluster that was still starting
+        background.shutdown()
+        engine.close()
+        if workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+    finish(course, assignment, db_url, report_dir, read, results, report=report)
+    if not quiet:
+        print(outputs.score_table(results))
+        print(outputs.summary(results, report_dir, report, time.monotonic() - started))
+    return results
+
+
+def _alembic_on_path():
+    """nbgrader runs the `alembic` executable of its own environment, found on PATH."""
+    here = str(pathlib.Path(sys.executable).parent)
+    if here not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join([here, os.environ.get("PATH", "")])
+
+
+def merged(root, assignment, merger, entry, answer, autograded):
+    """Step 5 for one answer: into the gradebook (one transaction) and autograded/; the result entry."""
+    answer["notes"] = entry["notes"] + answer.get("notes", [])
+    if answer["status"] == "graded":
+        try:
+            merger.merge(answer)
+            write_autograded(root, assignment, answer["student"], autograded)
+        except Exception as exc:
+            answer.update(status="ungraded", reason=f"merging into the gradebook failed: {exc}"[:300])
+    entry.update(answer)
+    return entry
+
+
+class CtrlC:
+    """Ctrl-C raises KeyboardInterrupt at once, except inside ``deferred()``, where it waits for the block's end."""
+
+    def __init__(self):
+        self.critical, self.pending, self.previous = False, False, None
+
+    def __enter__(self):
+        try:
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread: Ctrl-C cannot reach this run anyway
+            self.previous = None
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def _handle(self, signum, frame):
+        if self.critical:
+            self.pending = True
+        else:
+            raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def deferred(self):
+        self.critical = True
+        try:
+            yield
+        finally:
+            self.critical = False
+        if self.pending:
+            raise KeyboardInterrupt
+
+
+def finish(course, assignment, db_url, report_dir, read, results, report=True):
+    """Step 6: check the submissions are unchanged, then write scores.csv, results.json, report.html
+    for the whole class (earlier entries of students not graded in this run are kept)."""
+    for student, entry in results.items():
+        entry["unmodified"] = submissions.unchanged(read[student][0])
+        if not entry["unmodified"]:  # never expected: grading works on copies
+            entry.setdefault("notes", []).append("THE SUBMITTED FILES CHANGED WHILE GRADING")
+    report_dir.mkdir(parents=True, exist_ok=True)
+    everyone = {**outputs.earlier_results(report_dir / "results.json", course.root, assignment), **results}
+    if not everyone:
+        return
+    add_scores(db_url, assignment, everyone)
+    outputs.write_results(report_dir / "results.json", everyone)
+    outputs.write_csv(report_dir / "scores.csv", everyone)
+    if report:
+        from autograde.grading.report import build_report
+        build_report(course.root, assignment, everyone, report_dir / "report.html")
+
+
+def parse_bytes(text):
+    """'4G', '512M', '0' -> bytes."""
+    text = str(text).strip().upper().removesuffix("IB").removesuffix("B")
+    if text in ("", "0", "NONE"):
+        return 0
+    scale = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}.get(text[-1], 1)
+    return int(float(text.rstrip("KMGTB") or 0) * scale) if scale != 1 else int(float(text))
+
+
+DESCRIPTION = """Autograde every submitted/<student>/<assignment>/ of an nbgrader course with nbgrader itself,
+in parallel on Dask: a local cluster of one worker process per core by default, or an existing
+Dask cluster (--scheduler). The command merges each student into the course gradebook, one
+transaction per student, and writes reports/<assignment>/: scores.csv, results.json, report.html."""
+
+EPILOG = """examples:
+  grade-class rnn                                   # this machine, one worker per core
+  grade-class rnn --jobs 4 --timeout 60 --memory 2G --students 'a*' 'b*'
+  grade-class rnn --scheduler tcp://head-node:8786  # an existing cluster, started with:
+      dask scheduler --port 8786                    #   on one machine
+      dask worker tcp://head-node:8786 --nworkers 8 --nthreads 1   # on each grading machine
+
+Ctrl-C stops promptly: the students merged so far stay in the gradebook and the class files;
+the others are absent (exit status 130)."""
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="grade-class", description=DESCRIPTION, epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("assignment", nargs="?", default="rnn", help="the assignment to grade (default: %(default)s)")
+    p.add_argument("--root", default=".", help="the course root, which holds nbgrader_config.py (default: here)")
+    p.add_argument("--students", nargs="+", default=["*"], metavar="GLOB",
+                   help="grade only these student ids (shell patterns; default: everyone)")
+    p.add_argument("-j", "--jobs", type=int,
+                   help="worker processes of the local cluster (default: one per core; ignored with --scheduler)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="grade on an existing Dask cluster, e.g. tcp://host:8786, instead of a local one")
+    p.add_argument("--retries", type=int, default=2,
+                   help="times a student is graded again after its worker died (local cluster; default: %(default)s)")
+    p.add_argument("--timeout", type=int, help="seconds per cell (default: Execute.timeout of nbgrader_config.py)")
+    p.add_argument("--student-timeout", type=int,
+                   help="seconds one student may take in all before being stopped (default: from --timeout)")
+    p.add_argument("--memory", default=f"{DEFAULT_MEMORY_LIMIT // 2**30}G",
+                   help="address-space cap of each kernel, e.g. 2G; 0 for none (default: %(default)s)")
+    p.add_argument("--db", metavar="URL", help="the course gradebook (default: CourseDirectory.db_url of "
+                                               "nbgrader_config.py), e.g. postgresql://user:password@host/gradebook")
+    p.add_argument("--report-dir", help="where scores.csv, results.json and report.html go (default: reports/<assignment>/)")
+    p.add_argument("--no-report", action="store_true", help="skip the HTML class report")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors (no progress bar, no table)")
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        grade_class(args.root, args.assignment, students=args.students, jobs=args.jobs, scheduler=args.scheduler,
+                    retries=args.retries, timeout=args.timeout, memory=parse_bytes(args.memory), db_url=args.db,
+                    report_dir=args.report_dir, report=not args.no_report, student_timeout=args.student_timeout,
+                    quiet=args.quiet)
+    except Interrupted as stop:
+        print(f"\ngrade-class: interrupted; {len(stop.results)} students graded and merged are in the gradebook "
+              f"and the class files, the others are not", file=sys.stderr)
+        return INTERRUPTED
+    except (GradingError, FileNotFoundError, OSError) as exc:
+        print(f"grade-class: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

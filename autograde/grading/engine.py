@@ -1,0 +1,87 @@
+"""Step 4 of class grading: the engine, Dask distributed.
+
+``Engine`` either starts a ``LocalCluster`` of worker processes on this machine (the
+default: one worker per core, one task at a time each) or connects to a running cluster
+(``--scheduler tcp://host:8786``: a ``dask scheduler`` and ``dask worker`` processes on
+any machines that have the course environment installed). It sends the template course to
+the workers once, submits one ``task.grade_student`` per student and yields the answers as
+they finish, so the command merges each student while the others are graded.
+
+Failures: a task never raises for its submission's sake (it answers "ungraded" with the
+reason). A worker process that dies is replaced by its nanny, and the scheduler hands its
+task to another worker; a task whose workers died more than ``retries`` times is given up
+(``KilledWorker``) and answered "ungraded" with that reason. On an existing cluster the
+bound is the scheduler's own ``distributed.scheduler.allowed-failures`` (default 3; set
+``DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES`` where the scheduler starts). ``close``
+cancels whatever is still pending or running (a running task kills its nbgrader process
+tree when it sees it was cancelled) and stops the embedded cluster.
+"""
+import contextlib
+import logging
+import uuid
+
+import dask
+from distributed import Client, LocalCluster, as_completed
+from distributed.scheduler import KilledWorker
+
+from autograde.grading.task import grade_student, warm_up
+
+
+class Engine:
+    def __init__(self, scheduler=None, jobs=None, retries=2):
+        self.scheduler, self.jobs, self.retries = scheduler, jobs, retries
+        self.cluster = self.client = None
+        self.futures = {}
+
+    def start(self):
+        """Start (or reach) the cluster; safe to call in a background thread while the template is built."""
+        if self.scheduler:
+            self.client = Client(self.scheduler, timeout="30s", set_as_default=False)
+        else:
+            with dask.config.set({"distributed.scheduler.allowed-failures": self.retries}):
+                self.cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=True,
+                                            dashboard_address=None, memory_limit=0, silence_logs=logging.ERROR)
+            self.client = Client(self.cluster, set_as_default=False)
+        try:  # each worker imports nbgrader in its fork server while the command prepares the template
+            self.client.run(warm_up)
+        except Exception:  # a worker that cannot warm up starts its server with its first student
+            pass
+        return self
+
+    def workers(self):
+        return len(self.client.scheduler_info(n_workers=-1)["workers"]) if self.client else 0
+
+    def grade(self, template, digest, settings, tasks):
+        """Submit ``tasks`` ([(student, files, extension)]); yield (student, answer, autograded) as each ends."""
+        shared = self.client.scatter(template, broadcast=True, hash=False)
+        run = uuid.uuid4().hex[:8]
+        for student, files, extension in tasks:
+            future = self.client.submit(grade_student, shared, digest, settings, student, files, extension,
+                                        key=f"grade-{student}-{run}", pure=False)
+            self.futures[future] = student
+        for future in as_completed(list(self.futures), loop=self.client.loop):
+            student = self.futures.pop(future)
+            yield (student, *self._outcome(future, student))
+
+    def _outcome(self, future, student):
+        try:
+            answer, autograded = future.result()
+            return answer, autograded
+        except KilledWorker as exc:
+            reason = (f"the worker grading it died {self.retries + 1 if self.cluster else 'too many'} times "
+                      f"(last on {getattr(exc, 'last_worker', '?')}); not retried again")
+        except Exception as exc:  # the task's own machinery failed (not the submission: that is an answer)
+            reason = f"grading failed on the worker: {type(exc).__name__}: {exc}"
+        return {"student": student, "status": "ungraded", "reason": reason[:300]}, {}
+
+    def close(self):
+        """Cancel what is still queued or running, then stop the embedded cluster."""
+        if self.client is not None and self.futures:
+            with contextlib.suppress(Exception):
+                self.client.cancel(list(self.futures), force=True)
+        self.futures.clear()
+        for closing in (self.client, self.cluster):
+            if closing is not None:
+                with contextlib.suppress(Exception):
+                    closing.close(timeout=10)
+        self.client = self.cluster = None
