@@ -125,9 +125,13 @@ class SandboxedKernelManager(LimitedKernelManager):
         root = course_root(cwd)
         if root is not None:
             args += ["--tmpfs", str(root)]  # the gradebook, the sources, every student's files: gone
-            for keep in (pathlib.Path(sys.prefix), _package_folder("autograde"), _package_folder("nbgrader")):
-                if keep is not None and _inside(keep, root) and not _inside(cwd, keep):
-                    args += ["--ro-bind", str(keep), str(keep)]
+        # what the kernel runs on, where a hidden folder (the course, or /tmp) covers it: the Python
+        # environment and the packages the hidden checks import, read-only
+        hidden = [pathlib.Path("/tmp")] + ([root] if root is not None else [])
+        for keep in (pathlib.Path(sys.prefix).resolve(), pathlib.Path(sys.base_prefix).resolve(),
+                     _package_folder("autograde"), _package_folder("nbgrader")):
+            if keep is not None and any(_inside(keep, h) for h in hidden) and not _inside(cwd, keep):
+                args += ["--ro-bind", str(keep), str(keep)]
         args += ["--bind", str(work), str(cwd), "--bind", str(self._jail / "ipc"), str(self._jail / "ipc"),
                  "--chdir", str(cwd),
                  # in its PID namespace the kernel's parent is bubblewrap's pid 1, which ipykernel's parent
