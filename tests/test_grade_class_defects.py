@@ -18,6 +18,7 @@ from nbgrader.api import Gradebook
 from autograde.grading import integrity, submissions
 from autograde.grading.template import GradingError
 from autograde.grade_class import grade_class
+from autograde.course import Course
 from tests.conftest import REPO
 from tests.test_grade_class_dask import first_notebook_course
 
@@ -157,3 +158,23 @@ def test_every_argument_has_a_help_line():
     assert actions and all(a.help for a in actions), [a.dest for a in actions if not a.help]
     text = parser().format_help()
     assert "--scheduler" in text and "dask worker" in text
+
+
+def test_honest_code_gets_no_integrity_flag():
+    """The static scan is advisory and must never flag honest code: every answer of the solution, every
+    catalogue mistake, every alternative and every self-contained style is scanned as a student's cell."""
+    from autograde import mistakes
+    from autograde.grading.integrity import scan_source
+    from autograde.notebooks import function_source, without_markers
+    from tests.alternatives import all_alternatives
+    from tests.conftest import graded_functions
+    from tests.styles import SELF_CONTAINED, noisy
+
+    course = Course(REPO)
+    sources = {f"solution {f}": without_markers(src) for f, (_, src) in graded_functions(course).items()}
+    sources.update({f"noisy {f}": noisy(src, f) for f, (_, src) in graded_functions(course).items()})
+    sources.update({f"mistake {m.id}": m.source() for m in mistakes.all_mistakes()})
+    sources.update({f"alternative {f}__{style}": function_source(fn, f) for _, f, style, fn in all_alternatives()})
+    sources.update({f"self-contained {f}": function_source(fn, f) for f, fn in SELF_CONTAINED.items()})
+    flagged = {label: scan_source(source) for label, source in sources.items() if scan_source(source)}
+    assert not flagged

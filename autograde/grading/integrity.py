@@ -30,7 +30,8 @@ RULES = {
     "grading-env": "looks at NBGRADER_EXECUTION (behaves differently while graded)",
     "extra-module": "ships a Python module beside the notebooks",
 }
-OUTSIDE_PATH = re.compile(r"""^(/[\w.~-]|~[/\w]|[A-Za-z]:\\)|(^|[/\\])\.\.([/\\]|$)""")
+# an absolute or home path, or a step up that names a folder (`../x`, `x/..`); a bare ".." is no path
+OUTSIDE_PATH = re.compile(r"""^(/[\w.~-]|~[/\w]|[A-Za-z]:\\)|(^|[/\\])\.\.[/\\]|[/\\]\.\.$""")
 TEXT_PATTERNS = [
     ("imports-grader", re.compile(r"\bautograde\b")),
     ("reads-outside", re.compile(r"gradebook\.db")),
@@ -71,6 +72,18 @@ def _python(source):
     return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
 
 
+def _bound(target):
+    """What an assignment target binds: itself, or each element of a tuple or list target (not the
+    names read inside it: `a[np.arange(n)] -= 1` patches nothing of numpy)."""
+    if isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            yield from _bound(element)
+    elif isinstance(target, ast.Starred):
+        yield from _bound(target.value)
+    else:
+        yield target
+
+
 def scan_source(source):
     """[(line number, rule)] for one cell of student code."""
     found = set()
@@ -79,6 +92,8 @@ def scan_source(source):
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # not Python, or nested past the parser
         tree = None
     if tree is not None:
+        # the text between the fields of an f-string is message text, not a path ("found {a}..{b}")
+        fragments = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for part in node.values}
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
@@ -90,7 +105,7 @@ def scan_source(source):
             elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
                 targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
                 for target in targets:
-                    for sub in ast.walk(target):
+                    for sub in _bound(target):
                         if isinstance(sub, ast.Attribute) and _dotted(sub.value) in PATCHED_MODULES:
                             found.add((node.lineno, "monkeypatch"))
                         if isinstance(sub, ast.Subscript) and _dotted(sub.value) == "__builtins__":
@@ -104,7 +119,7 @@ def scan_source(source):
                 if name.endswith(("import_module", "__import__")) and node.args and \
                         isinstance(node.args[0], ast.Constant) and str(node.args[0].value).startswith("autograde"):
                     found.add((node.lineno, "imports-grader"))
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in fragments:
                 if OUTSIDE_PATH.search(node.value) and "\n" not in node.value and len(node.value) < 300:
                     found.add((node.lineno, "reads-outside"))
     for number, line in enumerate(source.splitlines(), 1):
