@@ -10,6 +10,7 @@ CI (CI=true), so a missing browser never passes silently.
 import contextlib
 import os
 import pathlib
+import re
 import secrets
 import shutil
 import socket
@@ -242,6 +243,7 @@ def test_notebook_08_forget_bias_slider_in_chromium(tmp_path):
         slider = sliders.nth(0)
         slider.scroll_into_view_if_needed()
         readout = slider.locator(".widget-readout")
+        expect(readout).to_have_text(re.compile(r"\d"))  # rendered (JupyterLab draws cells in view only)
         before_value, before_src = readout.inner_text(), _image_src(page, 0)
         before_pixels = images.nth(0).screenshot()
         handle, track = slider.locator(".noUi-handle"), slider.locator(".noUi-base").bounding_box()
@@ -254,6 +256,8 @@ def test_notebook_08_forget_bias_slider_in_chromium(tmp_path):
         page.wait_for_function(f"() => document.querySelectorAll('.jp-OutputArea .widget-image')[0]"
                                f".getAttribute('src') !== {before_src!r}")
         page.wait_for_timeout(500)  # let the last redraw of the drag arrive
+        slider.scroll_into_view_if_needed()
+        expect(readout).to_have_text(re.compile(r"\d"))
         after_value = readout.inner_text()
         assert _number(after_value) > _number(before_value), (before_value, after_value)
         assert images.nth(0).screenshot() != before_pixels, "the plot looks the same after moving the slider"
