@@ -243,8 +243,9 @@ def test_notebook_08_forget_bias_slider_in_chromium(tmp_path):
         slider = sliders.nth(0)
         slider.scroll_into_view_if_needed()
         readout = slider.locator(".widget-readout")
-        expect(readout).to_have_text(re.compile(r"\d"))  # rendered (JupyterLab draws cells in view only)
-        before_value, before_src = readout.inner_text(), _image_src(page, 0)
+        # textContent, not innerText: innerText is empty while JupyterLab has the cell out of view
+        expect(readout).to_have_text(re.compile(r"\d"))
+        before_value, before_src = readout.text_content(), _image_src(page, 0)
         before_pixels = images.nth(0).screenshot()
         handle, track = slider.locator(".noUi-handle"), slider.locator(".noUi-base").bounding_box()
         box = handle.bounding_box()
@@ -258,7 +259,7 @@ def test_notebook_08_forget_bias_slider_in_chromium(tmp_path):
         page.wait_for_timeout(500)  # let the last redraw of the drag arrive
         slider.scroll_into_view_if_needed()
         expect(readout).to_have_text(re.compile(r"\d"))
-        after_value = readout.inner_text()
+        after_value = readout.text_content()
         assert _number(after_value) > _number(before_value), (before_value, after_value)
         assert images.nth(0).screenshot() != before_pixels, "the plot looks the same after moving the slider"
         expect(images).to_have_count(1)                      # the same figure, redrawn
