@@ -4,7 +4,7 @@ Instructor-only: this module never reaches students (a test proves that nothing
 under ``release/`` contains or imports it). The hidden tests compare each
 student function with the function of the same name here.
 
-Conventions (``shared/course-spec.md``), the same in every notebook:
+Conventions, the same in every notebook and in the hidden checks:
 
 * batch-first: ``x (N, T, D)``, hidden states ``(N, T, H)``, logits ``(N, T, V)``;
 * row form: ``h_t = tanh(x_t @ Wxh + h_prev @ Whh + bh)``, ``logits_t = h_t @ Why + by``
