@@ -68,6 +68,15 @@ def _check_gradient(name, fn, cases, index, what, parts=()):
         raise
 
 
+def gradient_check(name, cases, outputs, slot, parts=()):
+    """The hidden check of one returned gradient of ``name``: ``cases(check_name)`` builds its inputs,
+    ``outputs`` lists the returned values in order, ``parts`` as in ``check_values``."""
+    def check(fn):
+        _check_gradient(name, fn, cases(f"{name}_{slot}"), outputs.index(slot), f"gradient {slot}", parts=parts)
+    check.__name__ = f"{name}_{slot}"
+    return check
+
+
 def solution_output(name, case):
     args, kwargs = copy.deepcopy(case)
     with quiet():
@@ -117,11 +126,7 @@ STEP_OUTPUTS = ["dx_t", "dh_prev", "dWxh", "dWhh", "dbh"]
 
 
 def _step_check(slot):
-    def check(fn):
-        _check_gradient("rnn_step_backward", fn, _step_cases(f"rnn_step_backward_{slot}"),
-                        STEP_OUTPUTS.index(slot), f"gradient {slot}")
-    check.__name__ = f"rnn_step_backward_{slot}"
-    return check
+    return gradient_check("rnn_step_backward", _step_cases, STEP_OUTPUTS, slot)
 
 
 rnn_step_backward_dx_t = _step_check("dx_t")
@@ -152,11 +157,7 @@ BPTT_OUTPUTS = ["dx", "dh0", "dWxh", "dWhh", "dbh"]
 
 
 def _bptt_check(slot):
-    def check(fn):
-        _check_gradient("rnn_backward", fn, _bptt_cases(f"rnn_backward_{slot}"), BPTT_OUTPUTS.index(slot),
-                        f"gradient {slot}", parts=("rnn_step_backward",))
-    check.__name__ = f"rnn_backward_{slot}"
-    return check
+    return gradient_check("rnn_backward", _bptt_cases, BPTT_OUTPUTS, slot, parts=("rnn_step_backward",))
 
 
 rnn_backward_dx = _bptt_check("dx")

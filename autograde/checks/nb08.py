@@ -10,7 +10,7 @@ import numpy as np
 
 from autograde import solution
 from autograde.checking import check_pure, check_values, rng_for
-from autograde.checks.nb05 import RTOL, ATOL, _check_gradient
+from autograde.checks.nb05 import ATOL, RTOL, gradient_check
 
 # (N, T, D, H): D, H and 4H all different so that a missing or extra transpose shows, T >= 3,
 # and a batch of one.
@@ -104,11 +104,7 @@ STEP_OUTPUTS = ["dx_t", "dh_prev", "dc_prev", "dWx", "dWh", "db"]
 
 
 def _step_check(slot):
-    def check(fn):
-        _check_gradient("lstm_step_backward", fn, _step_backward_cases(f"lstm_step_backward_{slot}"),
-                        STEP_OUTPUTS.index(slot), f"gradient {slot}")
-    check.__name__ = f"lstm_step_backward_{slot}"
-    return check
+    return gradient_check("lstm_step_backward", _step_backward_cases, STEP_OUTPUTS, slot)
 
 
 lstm_step_backward_dx_t = _step_check("dx_t")
@@ -141,11 +137,7 @@ BPTT_OUTPUTS = ["dx", "dh0", "dWx", "dWh", "db"]
 
 
 def _bptt_check(slot):
-    def check(fn):
-        _check_gradient("lstm_backward", fn, _bptt_cases(f"lstm_backward_{slot}"), BPTT_OUTPUTS.index(slot),
-                        f"gradient {slot}", parts=("lstm_step_backward",))
-    check.__name__ = f"lstm_backward_{slot}"
-    return check
+    return gradient_check("lstm_backward", _bptt_cases, BPTT_OUTPUTS, slot, parts=("lstm_step_backward",))
 
 
 lstm_backward_dx = _bptt_check("dx")
