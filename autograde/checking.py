@@ -113,13 +113,18 @@ def not_implemented(name, fn, exc):
     a function from an earlier notebook that ``fn`` calls, ``fn`` itself may be right: the
     message names that function, and checks with ``parts`` retry on the reference parts.
     """
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    code = tb.tb_frame.f_code if tb is not None else None
-    if code is None or code is getattr(fn, "__code__", None):
+    if hasattr(exc, "own"):  # raised in the student's kernel (autograde.remote), which says by whom
+        own, raised_by = exc.own, exc.raised_by
+    else:
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        code = tb.tb_frame.f_code if tb is not None else None
+        own = code is None or code is getattr(fn, "__code__", None)
+        raised_by = code.co_name if code is not None else ""
+    if own:
         raise NotWritten(f"`{name}` is not implemented yet: it still raises NotImplementedError.")
-    raise PartNotWritten(f"`{name}` calls your `{code.co_name}`, which is not implemented yet "
+    raise PartNotWritten(f"`{name}` calls your `{raised_by}`, which is not implemented yet "
                          f"(it raises NotImplementedError).")
 
 
@@ -136,6 +141,14 @@ def run_student(name, fn, args, kwargs):
         raise
     except Exception as exc:  # the student's own error, reported as such
         raise StudentError(f"`{name}` raised {type(exc).__name__}: {exc}") from None
+
+
+def run_student_repeatedly(name, fn, n, args, kwargs):
+    """``[fn(*args, **kwargs) for _ in range(n)]`` on exactly these objects, as ``run_student`` does one
+    call; a function in the student's kernel (``autograde.remote``) makes the n calls in one request."""
+    if hasattr(fn, "repeat"):
+        return run_student(name, fn.repeat, (n, *args), kwargs)
+    return [run_student(name, fn, args, kwargs) for _ in range(n)]
 
 
 def call(name, fn, *args, **kwargs):
@@ -174,6 +187,20 @@ def reference_parts(fn, parts):
         yield
     finally:
         namespace.update(saved)
+
+
+@contextlib.contextmanager
+def own_parts_recorded(fn, parts):
+    """Run ``fn`` with the student's own ``parts`` and note their calls: the yielded list then holds
+    True when every call returned what the solution's part returns on the same arguments, so that the
+    run went exactly as with the reference parts (a failure is then ``fn``'s own, and need not be
+    run again with them). Graded in the student's kernel, this saves the round trip to the grader
+    that each call of a reference part costs; for a local function it vouches for nothing."""
+    if not hasattr(fn, "recording"):
+        yield [False]
+        return
+    with fn.recording(parts, {part: getattr(solution, part) for part in parts}) as verdict:
+        yield verdict
 
 
 def _property_hint(got, expected):

@@ -26,8 +26,10 @@ kernel). ``nbgrader_config.py`` puts this class in ``Autograde.autograde_preproc
 so stock ``nbgrader autograde`` and the class-grading command grade alike.
 """
 from nbformat import NotebookNode
+from traitlets import Bool
 
 from autograde.jail import SandboxedKernelManager
+from autograde.remote import KernelLink, run_hidden
 from autograde.sandbox import LimitedExecute
 
 HIDDEN_END = "### END HIDDEN TESTS"
@@ -90,9 +92,41 @@ class GradedExecute(LimitedExecute):
     """nbgrader's Execute for autograding, where a grade cell's hidden check alone decides it, in kernels
     sandboxed by ``autograde.jail.SandboxedKernelManager``."""
 
+    judge_in_grader = Bool(True, help="Run each test cell's hidden block in the grader's process, calling the "
+                                      "student's functions in the kernel (autograde.remote); False runs it inside "
+                                      "the student's kernel, which then must be able to import autograde."
+                           ).tag(config=True)
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
         super().__init__(*args, **kwargs)
+        self._link, self._kernel_managers = None, []
+
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        if hasattr(km, "hide_grader"):
+            km.hide_grader = self.judge_in_grader  # a kernel that runs the checks itself must import them
+        self._kernel_managers.append(km)
+        return km
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._link = KernelLink(self)
+        self._kernel_managers = []
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            nb.metadata["autograde"] = {"sandbox": self.evidence()}
+
+    def evidence(self):
+        """What the sandbox saw while this notebook was graded (kept in the autograded notebook's metadata,
+        ``autograde.sandbox``, for the integrity report): events, processes left running, cells cut."""
+        seen = {"events": [], "left_running": [], "output_cut": list(self.cut_cells)}
+        for km in self._kernel_managers:
+            if hasattr(km, "evidence"):
+                found = km.evidence()
+                seen["events"] += found["events"]
+                seen["left_running"] += found["left_running"]
+        return seen
 
     def preprocess_cell(self, cell, resources, index):
         if not _is_grade_cell(cell):
@@ -102,10 +136,16 @@ class GradedExecute(LimitedExecute):
             cell, resources = super().preprocess_cell(cell, resources, index)
             cell.outputs = harmless(cell.outputs)
             return cell, resources
+        if self._died_in is not None:
+            return super().preprocess_cell(cell, resources, index)  # marked as not run
         try:
             cell.source = hidden
-            cell, resources = super().preprocess_cell(cell, resources, index)
-            outputs = harmless(cell.outputs)
+            if self.judge_in_grader:
+                self._link.cell_index = index
+                outputs = run_hidden(hidden, self._link)
+            else:
+                cell, resources = super().preprocess_cell(cell, resources, index)
+                outputs = harmless(cell.outputs)
             if not failed(outputs) and self._died_in is None:
                 cell.source = visible
                 cell, resources = super().preprocess_cell(cell, resources, index)

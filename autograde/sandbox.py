@@ -78,6 +78,7 @@ class LimitedExecute(Execute):
 
     def _note_cut(self, cell):
         if self._cut:
+            self.cut_cells.append(cell.metadata.get("nbgrader", {}).get("grade_id") or "a cell")
             cell.outputs.append(NotebookNode(output_type="stream", name="stdout", text=(
                 f"\n[output cut: {self._cut:,} more characters were printed than the {self.output_limit:,} the "
                 f"grader keeps per cell]\n")))
@@ -85,6 +86,7 @@ class LimitedExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         self._died_in = None
+        self.cut_cells = []  # cells whose printed output was cut (for the integrity report)
         return super().preprocess(nb, resources, km)
 
     def preprocess_cell(self, cell, resources, index):
@@ -114,6 +116,8 @@ class LimitedExecute(Execute):
             return cell, self.resources
 
     def _kill_kernel(self):
+        if hasattr(self.km, "note_left_running"):
+            self.km.note_left_running()
         process = getattr(getattr(self.km, "provisioner", None), "process", None)
         if process is not None and process.poll() is None:
             process.kill()

@@ -1,10 +1,17 @@
-"""What the grading sandbox costs: stock `nbgrader autograde` of the same submissions with the
-course's sandboxed kernels and with `--SandboxedKernelManager.sandbox=False`, in one process,
-alternating, on a scratch copy of the course (notebooks 01 and 05, solution submissions).
+"""What the grading sandbox and the trusted judge cost: stock `nbgrader autograde` of the same
+submissions in three ways, alternating, on a scratch copy of the course (notebooks 01, 05 and
+07, solution submissions):
+
+* "course": the course's configuration (sandboxed kernels, hidden checks judged in the grader's
+  process, calling the student's functions in the kernel: autograde.remote);
+* "judge in kernel": the hidden checks run inside the sandboxed kernel
+  (`--GradedExecute.judge_in_grader=False`), as before the trusted judge;
+* "unsandboxed": that, without the sandbox (`--SandboxedKernelManager.sandbox=False`).
 
     python benchmarks/sandbox_overhead.py [--students 4] [--rounds 2]
 
-Prints seconds per graded notebook for each and their ratio (sandboxed / unsandboxed).
+Prints seconds per graded notebook for each, the trusted judge's ratio (course / judge in kernel)
+and the sandbox's (judge in kernel / unsandboxed).
 """
 import argparse
 import pathlib
@@ -17,7 +24,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from autograde.course import Course  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-NOTEBOOKS = ("01_cell_forward", "05_bptt")
+NOTEBOOKS = ("01_cell_forward", "05_bptt", "07_char_rnn")
 
 
 def main():
@@ -35,17 +42,21 @@ def main():
             for path in course.folder("submitted", f"s{i:02d}").glob("*.ipynb"):
                 if path.stem not in NOTEBOOKS:
                     (autograded / path.name).write_bytes(path.read_bytes())
-        pattern = "0[15]_*"
-        seconds = {"sandboxed": [], "unsandboxed": []}
+        pattern = "0[157]_*"
+        in_kernel = ["--GradedExecute.judge_in_grader=False"]
+        kinds = (("course", []), ("judge in kernel", in_kernel),
+                 ("unsandboxed", in_kernel + ["--SandboxedKernelManager.sandbox=False"]))
+        seconds = {kind: [] for kind, _ in kinds}
         for _ in range(args.rounds):
-            for kind, extra in (("sandboxed", []), ("unsandboxed", ["--SandboxedKernelManager.sandbox=False"])):
+            for kind, extra in kinds:
                 start = time.perf_counter()
                 course.nbgrader("autograde", "rnn", "--force", "--student=s*", f"--notebook={pattern}", *extra)
                 seconds[kind].append((time.perf_counter() - start) / (args.students * len(NOTEBOOKS)))
         best = {kind: min(values) for kind, values in seconds.items()}
         for kind, value in best.items():
-            print(f"{kind:12s} {value:.2f} s per graded notebook (best of {args.rounds})")
-        print(f"ratio sandboxed / unsandboxed: {best['sandboxed'] / best['unsandboxed']:.2f}")
+            print(f"{kind:16s} {value:.2f} s per graded notebook (best of {args.rounds})")
+        print(f"ratio sandbox (judge in kernel / unsandboxed): {best['judge in kernel'] / best['unsandboxed']:.2f}")
+        print(f"ratio trusted judge (course / judge in kernel): {best['course'] / best['judge in kernel']:.2f}")
 
 
 if __name__ == "__main__":

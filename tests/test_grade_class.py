@@ -22,6 +22,7 @@ from autograde.grade_class import grade_class
 from autograde.grading import child
 from autograde.grading.template import prepare_template
 from autograde.samples import replace_for
+from tests.attacks import judge_attack
 from tests.conftest import REPO
 
 CELL_TIMEOUT = 20        # seconds per cell for this run: the infinite loop costs one cell of this
@@ -70,8 +71,11 @@ def build_class(course):
         "sys-exit": {"replace": {first: {fn: "import sys\nsys.exit(3)"}}},
         "os-exit": {"replace": {first: {fn: "import os\nos._exit(3)"}}},
         "memory-hog": {"replace": {first: {fn: "import numpy as np\nbig = np.ones(50 * 10**9 // 8)  # 50 GB"}}},
-        "cheater": {"replace": {first: {fn: "import autograde.solution as reference\n"
+        "cheater": {"replace": {first: {fn: "try:\n    import autograde.solution as reference\nexcept ImportError:\n"
+                                            "    reference = None\n"
                                             + notebooks.without_markers(_solution(course, first, fn))}}},
+        "judge-cheat": {"replace": {first: {**{a: _release(course, first, a) for a in answers},
+                                            answers[0]: judge_attack(answers, _release(course, first, answers[0]))}}},
     }
     for student, how in cases.items():
         course.write_submission(student, **how)
@@ -102,7 +106,12 @@ def build_class(course):
     path("omits").unlink()
     course.write_submission("not-json")
     path("not-json").write_text('{"cells": [ this is not JSON')
-    return {"first": first, "function": fn, "tests": tests, "mistake": entry}
+    return {"first": first, "function": fn, "tests": tests, "mistake": entry, "answers": answers}
+
+
+def _release(course, notebook, grade_id):
+    nb = notebooks.read(course.folder("release") / f"{notebook}.ipynb")
+    return next(c.source for c in nb.cells if notebooks.grade_id(c) == grade_id)
 
 
 def _solution(course, notebook, grade_id):
@@ -189,6 +198,20 @@ def test_memory_cap_stops_the_allocation(graded_class):
     assert [o.ename for o in answer.outputs if o.output_type == "error"] == ["MemoryError"]
 
 
+def test_cheating_the_judge_earns_nothing(graded_class):
+    """Blank functions and every trick against the checks (tests/attacks.py): the grade of a blank."""
+    course, info, results, _ = graded_class
+    assert results["judge-cheat"]["status"] == "graded"
+    first = info["first"]
+    assert results["judge-cheat"]["grades"][first] == results["blank"]["grades"][first]
+    assert all(lost(results["judge-cheat"], nb) == [] for nb in course.notebook_names()[1:])
+    graded = notebooks.read(course.folder("autograded", "judge-cheat") / f"{first}.ipynb")
+    assert "stolen: []" in "".join(o.get("text", "") for c in graded.cells for o in c.get("outputs", []))
+    # what the sandbox saw it try is in the class report's flags
+    rules = {f["rule"] for f in results["judge-cheat"]["flags"]}
+    assert {"sandbox-grader", "sandbox-outside"} <= rules, rules
+
+
 def test_edited_and_added_cells_do_not_change_the_grade(graded_class):
     course, info, results, _ = graded_class
     for student in ("edits-test", "adds-cells", "cheater"):
@@ -218,7 +241,7 @@ def test_integrity_flags_name_the_line(graded_class):
     _, _, results, _ = graded_class
     flags = results["cheater"]["flags"]
     by_rule = {f["rule"]: f["line"] for f in flags}
-    assert by_rule["imports-grader"].startswith("import autograde.solution")
+    assert "import autograde.solution" in by_rule["imports-grader"]
     assert "assert_allclose" in by_rule["monkeypatch"]
     assert "gradebook.db" in by_rule["reads-outside"]
     assert "NBGRADER_EXECUTION" in by_rule["grading-env"]

@@ -9,6 +9,7 @@ grade with stock serial ``nbgrader autograde`` on a copy of the class.
 
 Both grade only the first notebook of the course so that they stay fast.
 """
+import contextlib
 import json
 import os
 import pathlib
@@ -289,3 +290,55 @@ def test_ctrl_c_stops_promptly(tmp_path):
         if str(scratch) in text or str(course.root) in text:
             left.append(text)
     assert not left, left
+
+
+def test_a_killed_run_loses_no_one_and_the_next_run_continues(tmp_path, capsys):
+    """grade-class SIGKILLed mid-run: the students it had merged are already in results.json and
+    scores.csv; the next run keeps them (not graded again) and grades only the others."""
+    course = first_notebook_course(tmp_path / "course")
+    first = course.notebook_names()[0]
+    fn = next(notebooks.grade_id(c) for c in notebooks.read(course.folder("release") / f"{first}.ipynb").cells
+              if notebooks.is_answer(c))
+    for student in ("a-correct", "b-correct"):
+        course.write_submission(student)
+    slow = ["c-sleeps-0", "c-sleeps-1"]
+    for student in slow:
+        course.write_submission(student, replace={first: {fn: "import time\ntime.sleep(600)"}})
+    env = dict(os.environ, PATH=os.pathsep.join([str(PYTHON_BIN), os.environ["PATH"]]))
+    proc = subprocess.Popen([sys.executable, "-m", "autograde.grade_class", "rnn", "--jobs", "2", "--timeout", "300",
+                             "--no-report", "-q"], cwd=course.root, env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    reports = course.root / "reports" / "rnn"
+    try:
+        deadline = time.monotonic() + 240
+        while True:  # until both fast students are in the class files and a slow one is being graded
+            try:
+                written = json.loads((reports / "results.json").read_text())
+            except (OSError, ValueError):
+                written = {}
+            if {"a-correct", "b-correct"} <= set(written) and grading_children([proc.pid]):
+                break
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.5)
+        proc.kill()  # the command alone, as the OOM killer or a lost SSH session would
+        proc.wait()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # its orphaned cluster
+    written = json.loads((reports / "results.json").read_text())
+    assert set(written) == {"a-correct", "b-correct"}
+    assert all(r["status"] == "graded" and r["score"] == r["max_score"] for r in written.values())
+    rows = (reports / "scores.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in rows[1:]] == ["a-correct", "b-correct"]
+    assert not json.loads((reports / "run.json").read_text())["complete"]
+    kept = {p: p.stat().st_mtime_ns for p in (course.root / "autograded").glob("[ab]-correct/rnn/*.ipynb")}
+
+    results = grade_class(course.root, jobs=2, timeout=3, memory=MEMORY, report=False)
+    assert "continuing the run that stopped" in capsys.readouterr().err
+    assert {p: p.stat().st_mtime_ns for p in kept} == kept  # not graded again
+    assert sorted(results) == ["a-correct", "b-correct", *slow]
+    assert all(r["status"] == "graded" for r in results.values())
+    assert all(r["score"] < r["max_score"] for s, r in results.items() if s in slow)
+    assert json.loads((reports / "run.json").read_text())["complete"]
+    with Gradebook(course.db_url) as gb:
+        assert {s.student.id for s in gb.find_assignment("rnn").submissions} == set(results)

@@ -20,6 +20,7 @@ import pytest
 from autograde import notebooks
 from autograde.course import Course, NbgraderFailed
 from autograde.jail import bwrap_path, check_sandbox
+from tests.attacks import judge_attack
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.skipif(check_sandbox(bwrap_path()) is not None,
@@ -112,12 +113,17 @@ def attacked(tmp_path_factory):
                            solution=str(REPO / "autograde" / "solution.py"), port=server.getsockname()[1], sleep=sleep)
     course.write_submission("b-attacker", replace={first: {function: attack + "\n" + solution}})
     course.write_submission("c-honest")
+    answers = [c for c in release_nb.cells if notebooks.is_answer(c)]
+    stubs = {notebooks.grade_id(c): c.source for c in answers}  # every function left as released ...
+    stubs[notebooks.grade_id(answers[0])] = judge_attack(list(stubs), answers[0].source)  # ... the attack first
+    course.write_submission("d-cheat", replace={first: stubs})
+    course.write_submission("e-blank", blank=True)
     protected = {"submitted": _tree_digest(course.root / "submitted"), "source": _tree_digest(course.root / "source"),
                  "checks": _digest(REPO / "autograde" / "checks" / "__init__.py")}
     checks_file = REPO / "autograde" / "checks" / "__init__.py"
     checks_bytes, startup = checks_file.read_bytes(), pathlib.Path.home() / ".ipython/profile_default/startup/00-poison.py"
     try:
-        course.autograde("[bc]-*")
+        course.autograde("[b-e]-*")
     finally:  # a sandbox that failed must not leave the attack's damage behind for later tests (the test still fails)
         checks_after = checks_file.read_bytes()
         if checks_after != checks_bytes:
@@ -146,6 +152,42 @@ def test_the_attacker_earns_exactly_a_correct_answers_points(attacked):
     graded = notebooks.read(course.folder("autograded", "b-attacker") / f"{first}.ipynb")
     printed = "".join(o.get("text", "") for c in graded.cells for o in c.get("outputs", []))
     assert "ATTACK" in printed  # the attacks ran (and failed or changed only the sandbox's copy)
+
+
+def test_cheating_the_judge_earns_nothing(attacked):
+    """Blank functions, and every trick against the checks: swallowed errors (an AST transformer, no
+    tracebacks), numpy's comparisons and the checks' modules replaced, the solution looked for by
+    import and on disk. The checks run in the grader, so the cheat scores what a blank scores: 0."""
+    course, first, _ = attacked
+    blank = _scores(course, "e-blank", first)
+    assert _scores(course, "d-cheat", first) == blank
+    assert all(score == 0 for score, _ in blank.values())
+    graded = notebooks.read(course.folder("autograded", "d-cheat") / f"{first}.ipynb")
+    printed = "".join(o.get("text", "") for c in graded.cells for o in c.get("outputs", []))
+    assert "CHEAT import the solution failed: ModuleNotFoundError" in printed
+    assert "CHEAT read the solution failed" in printed
+    assert "stolen: []" in printed
+
+
+def _sandbox_saw(course, student, first):
+    return notebooks.read(course.folder("autograded", student) / f"{first}.ipynb").metadata["autograde"]["sandbox"]
+
+
+def test_the_sandbox_records_what_the_attacker_tried(attacked):
+    """Run-time evidence, kept in the autograded notebook: the attempts on the course folder and the
+    grader, the network, processes (and those left running), and the flood; nothing for honest students."""
+    course, first, _ = attacked
+    saw = _sandbox_saw(course, "b-attacker", first)
+    kinds = {event["kind"] for event in saw["events"]}
+    assert {"outside", "network", "process"} <= kinds, saw
+    details = " ".join(event["detail"] for event in saw["events"])
+    assert "gradebook.db" in details and str(REPO / "autograde") in details
+    assert any("sleep" in p for p in saw["left_running"]), saw
+    assert saw["output_cut"]
+    cheat = _sandbox_saw(course, "d-cheat", first)
+    assert "grader" in {event["kind"] for event in cheat["events"]}, cheat
+    for honest in ("a-honest", "c-honest", "e-blank"):
+        assert _sandbox_saw(course, honest, first) == {"events": [], "left_running": [], "output_cut": []}
 
 
 def test_students_graded_before_and_after_keep_their_grades(attacked):

@@ -15,7 +15,8 @@ import numpy as np
 
 from autograde import mistakes, solution
 from autograde.checking import (CheckFailed, KnownMistake, check_in_place, check_pure, check_values, fail,
-                                passed, quiet, reference_parts, rng_for, run_student)
+                                own_parts_recorded, passed, quiet, reference_parts, rng_for, run_student,
+                                run_student_repeatedly)
 
 PARAM_NAMES = solution.PARAM_NAMES
 # Earlier exercises that the answers may call: the checks swap in the solution's, so that a
@@ -80,9 +81,15 @@ def _sample_model(rng, V=5, H=4, boundary_bias=0.0):
 
 
 @contextlib.contextmanager
-def _sampling(fn):
-    """Around calls of sample: the solution's softmax (and one_hot) in the answer's namespace, no warnings."""
-    with quiet(), reference_parts(fn, SAMPLE_PARTS):
+def _sampling(fn, reference=True):
+    """Around calls of sample: the solution's softmax (and one_hot) in the answer's namespace (unless
+    ``reference`` is False), no warnings.
+
+    The checks of sample first try the student's own parts: graded in the student's kernel, each call
+    of a reference part is a round trip to the grader (autograde.remote), and sample makes thousands.
+    Only a sample that fails with its own parts is run again on the reference parts, which then decide.
+    """
+    with quiet(), reference_parts(fn, SAMPLE_PARTS if reference else ()):
         yield
 
 
@@ -93,8 +100,20 @@ def _call_sample(fn, params, h0, seed_id, n, rng, temperature):
 
 def _named_if_known(body, fn):
     """Run a check of sample; when it fails, name a catalogue entry that fails it the same way."""
+    failure, parts_agree = None, None
     try:
-        with _sampling(fn):
+        with own_parts_recorded(fn, SAMPLE_PARTS) as parts_agree, _sampling(fn, reference=False), \
+                contextlib.redirect_stdout(io.StringIO()) as printed:
+            body(fn)
+        print(printed.getvalue(), end="")
+        return
+    except CheckFailed as exc:
+        if parts_agree and parts_agree[0]:
+            failure = exc  # the parts did what the reference does: the failure is sample's own
+    try:
+        if failure is not None:
+            raise failure
+        with _sampling(fn):  # perhaps only the student's own softmax or one_hot is wrong: these decide
             body(fn)
     except CheckFailed as exc:
         for entry in mistakes.for_function("sample"):
@@ -164,9 +183,8 @@ def _sample_stops(fn):
             fail(f"`sample`: a model that never draws the boundary must give exactly n = {n} ids, "
                  f"not {len(got)}.")
     moderate, h0 = _sample_model(rng, boundary_bias=1.0)
-    sample_rng = np.random.default_rng(7)
-    for _ in range(300):
-        got = _call_sample(fn, moderate, h0, 2, 6, sample_rng, 1.0)
+    for got in run_student_repeatedly("sample", fn, 300, (moderate, h0, 2, 6, np.random.default_rng(7)),
+                                      {"temperature": 1.0}):
         if 0 in got[:-1]:
             fail("`sample` went on drawing after the boundary id 0: stop right after drawing 0, which "
                  "ends the name.")
@@ -196,10 +214,9 @@ def _joint(p1, p2):
     return np.concatenate([[p1[0]], (p1[1:, None] * p2[1:]).ravel()])
 
 
-def _frequencies(draw, V):
+def _frequencies(draws, V):
     counts = np.zeros(1 + (V - 1) * V)
-    for _ in range(DRAWS):
-        got = draw()  # (whether it stops at 0 and keeps it is sample_stops' business, not this one's)
+    for got in draws:  # (whether it stops at 0 and keeps it is sample_stops' business, not this one's)
         if not all(isinstance(i, (int, np.integer)) and 0 <= i < V for i in got):
             fail("`sample` returned an id outside the vocabulary 0 .. V-1.")
         if len(got) == 0 or got[0] == 0:
@@ -214,10 +231,11 @@ def _agrees(freq, prob, widen=1.0):
     return bool(np.all(np.abs(freq - prob) <= tolerance))
 
 
-def _sample_frequencies(impl, params, h0, seed_id, V, temperature, seed):
+def _sample_frequencies(impl, params, h0, seed_id, V, temperature, seed, reference=True):
     rng = np.random.default_rng(seed)
-    with _sampling(impl):
-        return _frequencies(lambda: _call_sample(impl, params, h0, seed_id, 2, rng, temperature), V)
+    with _sampling(impl, reference):
+        return _frequencies(run_student_repeatedly("sample", impl, DRAWS, (params, h0, seed_id, 2, rng),
+                                                   {"temperature": temperature}), V)
 
 
 def sample_distribution(fn):
@@ -225,7 +243,17 @@ def sample_distribution(fn):
     V, seed_id = 5, 3
     params, h0 = _sample_model(rng, V=V, H=4, boundary_bias=0.5)
     params = {k: v * 0.6 for k, v in params.items()}  # every id likely enough to count, the boundary too
-    draws = {t: _sample_frequencies(fn, params, h0, seed_id, V, t, 500 + k) for k, t in enumerate(TEMPERATURES)}
+    own = None
+    with contextlib.suppress(CheckFailed), own_parts_recorded(fn, SAMPLE_PARTS) as parts_agree:
+        own = {t: _sample_frequencies(fn, params, h0, seed_id, V, t, 500 + k, reference=False)
+               for k, t in enumerate(TEMPERATURES)}
+    if own is not None:
+        if all(_agrees(freq, _joint(*_model_probabilities(params, h0, seed_id, t))) for t, freq in own.items()):
+            return _passed_distribution()
+    if own is not None and parts_agree[0]:
+        draws = own  # the parts did what the reference does: these are the draws with the reference parts
+    else:
+        draws = {t: _sample_frequencies(fn, params, h0, seed_id, V, t, 500 + k) for k, t in enumerate(TEMPERATURES)}
     for temperature, freq in draws.items():
         p1, p2 = _model_probabilities(params, h0, seed_id, temperature)
         if _agrees(freq, _joint(p1, p2)):
@@ -248,6 +276,10 @@ def sample_distribution(fn):
         fail(f"`sample`: at temperature {temperature} the first id is drawn right, but the second "
              f"does not follow from it: feed the id you just drew as the next input and carry the "
              f"hidden state forward.")
+    _passed_distribution()
+
+
+def _passed_distribution():
     passed(f"`sample`: over {DRAWS} calls at each temperature {', '.join(map(str, TEMPERATURES))} the first "
            f"two ids it draws follow softmax(logits / temperature)")
 

@@ -58,6 +58,8 @@ from nbgrader.coursedir import CourseDirectory  # noqa: E402
 from nbgrader.preprocessors import Execute  # noqa: E402
 from traitlets.config.loader import PyFileConfigLoader  # noqa: E402
 
+from autograde.jail import matplotlib_cache  # noqa: E402
+
 COPY_SUFFIX = re.compile(r"(\s*\(\d+\)|-Copy\d*|_copy\d*|\s+copy\s*\d*)$", re.I)
 
 
@@ -234,6 +236,7 @@ def serve():
     of its own and dies with this one, which dies with the worker."""
     out = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
+    matplotlib_cache()  # built once here, copied into every kernel's sandbox by the forked graders
     for line in sys.stdin:
         template, job = line.rstrip("\n").split("\t")
         server = os.getpid()

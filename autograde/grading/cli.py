@@ -50,10 +50,13 @@ def scan_class(found, release):
 
 def grade_class(root=".", assignment="rnn", *, students=("*",), jobs=None, scheduler=None, retries=2, timeout=None,
                 memory=DEFAULT_MEMORY_LIMIT, db_url=None, report_dir=None, report=True, student_timeout=None,
-                quiet=False, workdir=None):
+                quiet=False, workdir=None, restart=False):
     """Autograde every submission of ``assignment``; returns {student: result} (as in results.json).
 
-    On Ctrl-C, raises ``Interrupted`` after the students merged so far are written to the class files."""
+    Each student is written to the class files as soon as it is merged. When the previous run of the
+    same course was stopped (killed, Ctrl-C), the students it finished on the same files are kept and
+    only the others graded, unless ``restart``. On Ctrl-C, raises ``Interrupted`` after the students
+    merged so far are written to the class files."""
     started = time.monotonic()
     _alembic_on_path()
     course = Course(root)
@@ -78,17 +81,30 @@ def grade_class(root=".", assignment="rnn", *, students=("*",), jobs=None, sched
                     "student_timeout": student_timeout or 3 * cell_timeout * template.code_cells(scratch, assignment) + 300}
         archive, digest = template.pack(scratch)
         extensions = template.extensions(db_url, assignment, found)
+        run = outputs.Run(report_dir, template.fingerprint(course.root, assignment))
+        kept = {} if restart else run.resumable(outputs.earlier_results(report_dir / "results.json", course.root,
+                                                                         assignment),
+                                                {student: entry["hashes"] for student, (_, entry) in read.items()})
+        results.update(kept)
+        run.begin()
         starting.result()
         if not quiet:
             where = f"the Dask cluster at {scheduler}" if scheduler else "a local Dask cluster"
             print(f"grading {len(found)} submissions of {assignment!r} on {where} of {engine.workers()} workers "
                   f"(each cell {cell_timeout} s at most, each kernel {memory / 2**30:g} GiB at most)", file=sys.stderr)
-        tasks = [(student, sub.files, extensions.get(student)) for student, (sub, _) in read.items()]
+            if kept:
+                print(f"continuing the run that stopped before it finished: {len(kept)} students it graded on the "
+                      f"same files are kept (--restart grades them again)", file=sys.stderr)
+        tasks = [(student, sub.files, extensions.get(student)) for student, (sub, _) in read.items()
+                 if student not in kept]
         with tqdm(total=len(tasks), unit="student", disable=quiet, file=sys.stderr, dynamic_ncols=True) as bar, \
                 CtrlC() as ctrl_c:
             for student, answer, autograded in engine.grade(archive, digest, settings, tasks):
                 with ctrl_c.deferred():  # a student is merged whole, or not at all
                     results[student] = merged(course.root, assignment, merger, read[student][1], answer, autograded)
+                    results[student]["run"] = run.id
+                    # into the class files too, so that a killed run loses no one
+                    write_progress(course, assignment, db_url, report_dir, results, student)
                 bar.update()
                 ungraded = sum(r["status"] != "graded" for r in results.values())
                 if ungraded:
@@ -108,6 +124,7 @@ def grade_class(root=".", assignment="rnn", *, students=("*",), jobs=None, sched
         if workdir is None:
             shutil.rmtree(work, ignore_errors=True)
     finish(course, assignment, db_url, report_dir, read, results, report=report)
+    run.complete()
     if not quiet:
         print(outputs.score_table(results))
         print(outputs.summary(results, report_dir, report, time.monotonic() - started))
@@ -124,6 +141,7 @@ def _alembic_on_path():
 def merged(root, assignment, merger, entry, answer, autograded):
     """Step 5 for one answer: into the gradebook (one transaction) and autograded/; the result entry."""
     answer["notes"] = entry["notes"] + answer.get("notes", [])
+    answer["flags"] = entry["flags"] + integrity.sandbox_flags(autograded)
     if answer["status"] == "graded":
         try:
             merger.merge(answer)
@@ -168,6 +186,14 @@ class CtrlC:
             raise KeyboardInterrupt
 
 
+def write_progress(course, assignment, db_url, report_dir, results, student):
+    """results.json and scores.csv with the students merged so far, ``student`` the latest."""
+    add_scores(db_url, assignment, {student: results[student]})
+    everyone = {**outputs.earlier_results(report_dir / "results.json", course.root, assignment), **results}
+    outputs.write_results(report_dir / "results.json", everyone)
+    outputs.write_csv(report_dir / "scores.csv", everyone)
+
+
 def finish(course, assignment, db_url, report_dir, read, results, report=True):
     """Step 6: check the submissions are unchanged, then write scores.csv, results.json, report.html
     for the whole class (earlier entries of students not graded in this run are kept)."""
@@ -209,7 +235,9 @@ EPILOG = """examples:
       dask worker tcp://head-node:8786 --nworkers 8 --nthreads 1   # on each grading machine
 
 Ctrl-C stops promptly: the students merged so far stay in the gradebook and the class files;
-the others are absent (exit status 130)."""
+the others are absent (exit status 130). Each student is written to the class files as soon as it
+is merged, so the next run after a stop (Ctrl-C, or the command killed) grades only the students
+left, on the same files (--restart: everyone)."""
 
 
 def parser():
@@ -234,6 +262,9 @@ def parser():
                                                "nbgrader_config.py), e.g. postgresql://user:password@host/gradebook")
     p.add_argument("--report-dir", help="where scores.csv, results.json and report.html go (default: reports/<assignment>/)")
     p.add_argument("--no-report", action="store_true", help="skip the HTML class report")
+    p.add_argument("--restart", action="store_true",
+                   help="grade every student again, even those a stopped run of this course had finished "
+                        "(by default a run continues the previous one when that one was stopped)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors (no progress bar, no table)")
     return p
 
@@ -244,7 +275,7 @@ def main(argv=None):
         grade_class(args.root, args.assignment, students=args.students, jobs=args.jobs, scheduler=args.scheduler,
                     retries=args.retries, timeout=args.timeout, memory=parse_bytes(args.memory), db_url=args.db,
                     report_dir=args.report_dir, report=not args.no_report, student_timeout=args.student_timeout,
-                    quiet=args.quiet)
+                    quiet=args.quiet, restart=args.restart)
     except Interrupted as stop:
         print(f"\ngrade-class: interrupted; {len(stop.results)} students graded and merged are in the gradebook "
               f"and the class files, the others are not", file=sys.stderr)

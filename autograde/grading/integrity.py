@@ -12,6 +12,10 @@ flags, without touching the score:
 * looking at ``NBGRADER_EXECUTION`` (behaving differently while graded);
 * extra Python modules shipped beside the notebooks (``numpy.py`` would shadow numpy).
 
+After grading, ``sandbox_flags`` adds what the sandbox saw the submission try while it ran
+(run-time evidence rather than a reading of the text): files outside its folder, the grader's
+package, the network, processes, signals, processes left running, output cut.
+
 A flag is evidence for a human to read, not a verdict: the report shows each one
 with the line that raised it. ``scan`` never raises: a submission it cannot read
 (nested deeper than the parser goes, say) is noted and graded like any other.
@@ -29,6 +33,14 @@ RULES = {
     "reads-outside": "reads the gradebook or a file outside the submission",
     "grading-env": "looks at NBGRADER_EXECUTION (behaves differently while graded)",
     "extra-module": "ships a Python module beside the notebooks",
+    # what the sandbox saw while the notebook was graded (autograde.watch, autograde.jail)
+    "sandbox-outside": "while graded: tried to open or list files outside its own folder (the course, the grader)",
+    "sandbox-grader": "while graded: tried to import the grader (autograde)",
+    "sandbox-network": "while graded: tried to use the network",
+    "sandbox-process": "while graded: started a process",
+    "sandbox-signal": "while graded: sent a signal",
+    "sandbox-left-running": "while graded: left processes running when its kernel stopped (killed)",
+    "sandbox-output-cut": "while graded: printed more than the grader keeps (cut)",
 }
 # an absolute or home path, or a step up that names a folder (`../x`, `x/..`); a bare ".." is no path
 OUTSIDE_PATH = re.compile(r"""^(/[\w.~-]|~[/\w]|[A-Za-z]:\\)|(^|[/\\])\.\.[/\\]|[/\\]\.\.$""")
@@ -184,3 +196,30 @@ def scan(files, release_sources, expected_files=()):
     except Exception as exc:  # one hostile submission never stops the class
         return [], f"the integrity scan could not read this submission ({type(exc).__name__}); not scanned"
     return [dict(dataclasses.asdict(f), why=f.why) for f in flags], None
+
+
+def sandbox_flags(autograded):
+    """Flags from what the sandbox saw while each notebook was graded: the ``autograde.sandbox`` metadata
+    that ``autograde.execute.GradedExecute`` leaves in the autograded notebooks ({path: bytes}), one flag per
+    kind of event and notebook, with the first event and how many there were. Never raises."""
+    flags = []
+    for path, data in sorted(autograded.items()):
+        if not str(path).endswith(".ipynb"):
+            continue
+        try:
+            seen = json.loads(data)["metadata"]["autograde"]["sandbox"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        notebook = pathlib.PurePath(path).stem
+        by_kind = {}
+        for event in seen.get("events", []):
+            by_kind.setdefault(f"sandbox-{event.get('kind')}", []).append(str(event.get("detail")))
+        if seen.get("left_running"):
+            by_kind["sandbox-left-running"] = [str(p) for p in seen["left_running"]]
+        if seen.get("output_cut"):
+            by_kind["sandbox-output-cut"] = ["in " + ", ".join(map(str, seen["output_cut"]))]
+        for rule, details in by_kind.items():
+            if rule in RULES:
+                more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+                flags.append(Flag(notebook, "while graded", 0, details[0][:300] + more, rule))
+    return [dict(dataclasses.asdict(f), why=f.why) for f in flags]

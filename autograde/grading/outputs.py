@@ -6,8 +6,12 @@ scores printed at the end. They cover the whole class: re-grading some students
 (``--students``) replaces their entries and keeps everyone else's.
 """
 import csv
+import io
 import json
+import os
 import pathlib
+import time
+import uuid
 
 
 def earlier_results(path, root, assignment):
@@ -26,21 +30,74 @@ def _notebooks(results):
     return sorted(next(iter(results.values()), {}).get("max_scores", {}))
 
 
+def _replace(path, text):
+    """Write ``text`` to ``path`` whole or not at all (a run killed mid-write leaves the previous file)."""
+    path = pathlib.Path(path)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_text(text)
+    os.replace(partial, path)
+
+
 def write_results(path, results):
-    pathlib.Path(path).write_text(json.dumps(results, indent=1, sort_keys=True, default=str))
+    _replace(path, json.dumps(results, indent=1, sort_keys=True, default=str))
 
 
 def write_csv(path, results):
     notebooks = _notebooks(results)
-    with open(path, "w", newline="") as handle:
-        out = csv.writer(handle)
-        out.writerow(["student", "status"] + notebooks + ["total", "late penalty", "max", "flags", "notes"])
-        for student, r in sorted(results.items()):
-            graded = r.get("status") == "graded"
-            out.writerow([student, r.get("status")] + [f"{r['scores'].get(n, 0):g}" if graded else "" for n in notebooks]
-                         + [f"{r['score']:g}" if graded else "", f"{r.get('late_penalty', 0):g}" if graded else "",
-                            f"{r.get('max_score', 0):g}", len(r.get("flags", [])),
-                            "; ".join(r.get("notes", []) + ([r["reason"]] if r.get("reason") else []))])
+    handle = io.StringIO(newline="")
+    out = csv.writer(handle)
+    out.writerow(["student", "status"] + notebooks + ["total", "late penalty", "max", "flags", "notes"])
+    for student, r in sorted(results.items()):
+        graded = r.get("status") == "graded"
+        out.writerow([student, r.get("status")] + [f"{r['scores'].get(n, 0):g}" if graded else "" for n in notebooks]
+                     + [f"{r['score']:g}" if graded else "", f"{r.get('late_penalty', 0):g}" if graded else "",
+                        f"{r.get('max_score', 0):g}", len(r.get("flags", [])),
+                        "; ".join(r.get("notes", []) + ([r["reason"]] if r.get("reason") else []))])
+    _replace(path, handle.getvalue())
+
+
+class Run:
+    """The class files while a run goes on, and what a later run may keep of a run that was stopped.
+
+    ``run.json`` in the report folder says which run wrote the class files, for which course
+    (``digest``: ``template.fingerprint`` of the configuration, source, release and grader code) and
+    whether it completed. Each
+    student's entry is written to ``results.json`` and ``scores.csv`` as soon as the student is merged
+    (rewriting both files: about 0.1 s for a class of 1,000), so a run that is killed, or stopped with
+    Ctrl-C, leaves its finished students in the class files. The next run of the same course keeps
+    them (``resumable``) and grades only the others, unless told to start over.
+    """
+
+    def __init__(self, report_dir, digest):
+        self.folder, self.digest = pathlib.Path(report_dir), digest
+        self.path = self.folder / "run.json"
+        self.id = uuid.uuid4().hex[:12]
+
+    def previous(self):
+        try:
+            run = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return None
+        return run if isinstance(run, dict) else None
+
+    def resumable(self, earlier, hashes):
+        """{student: entry} of ``earlier`` that a stopped run of this course graded, on the same files."""
+        run = self.previous()
+        if not run or run.get("complete") or run.get("digest") != self.digest:
+            return {}
+        self.id = run.get("id", self.id)  # the same run, continued
+        return {student: entry for student, entry in earlier.items()
+                if entry.get("run") == self.id and entry.get("status") == "graded"
+                and student in hashes and entry.get("hashes") == hashes[student]}
+
+    def begin(self):
+        self.folder.mkdir(parents=True, exist_ok=True)
+        _replace(self.path, json.dumps({"id": self.id, "digest": self.digest, "complete": False,
+                                        "started": time.strftime("%Y-%m-%d %H:%M:%S")}))
+
+    def complete(self):
+        run = self.previous() or {"id": self.id, "digest": self.digest}
+        _replace(self.path, json.dumps({**run, "complete": True, "finished": time.strftime("%Y-%m-%d %H:%M:%S")}))
 
 
 def score_table(results):

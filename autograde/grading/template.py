@@ -166,3 +166,21 @@ def code_cells(template, assignment):
     import json
     return sum(len([c for c in json.loads(p.read_text())["cells"] if c["cell_type"] == "code"])
                for p in (template.root / "release" / assignment).glob("*.ipynb"))
+
+
+def fingerprint(root, assignment):
+    """A sha256 of what decides the grades: the course's nbgrader_config.py, its source and release
+    folders of ``assignment``, and the grader's own code (``autograde``). Two runs with the same
+    fingerprint grade a submission alike, so a run may keep what a stopped run of it graded."""
+    root = pathlib.Path(root)
+    package = pathlib.Path(__file__).resolve().parents[1]
+    files = [root / "nbgrader_config.py"]
+    for folder in (root / "source" / assignment, root / "release" / assignment):
+        files += [p for p in folder.rglob("*") if p.is_file()]
+    files += [p for p in package.rglob("*.py") if "__pycache__" not in p.parts]
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(str(path).encode() + b"\0")
+        with contextlib.suppress(OSError):
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()

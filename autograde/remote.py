@@ -1,0 +1,313 @@
+"""Hidden checks judged in the grader's process, on what the student's kernel returns.
+
+While a submission is autograded, ``autograde.execute.GradedExecute`` runs each test cell's
+hidden block here, in the grader (nbgrader's process), not in the student's kernel. The block
+(``from autograde.checks import nb01`` then ``nb01.some_check(rnn_step_forward)``) comes from
+the release, which nbgrader restores into every submission, and the names it takes from the
+notebook become ``RemoteFunction`` objects: calling one sends the arguments to the kernel,
+where ``autograde.probe`` calls the student's function and sends back its result and what
+became of its arguments. The check then compares, diagnoses and decides here, with the
+grader's own numpy, solution and catalogue, none of which the kernel holds or can patch.
+
+Reference parts (a function graded on its own logic, with the solution's version of an earlier
+part it calls) work the same way the other way round: the check puts ``_ReferencePart``
+stand-ins into the student's namespace, and each call of one is answered by the grader.
+"""
+import ast
+import asyncio
+import builtins
+import contextlib
+import io
+import json
+import pathlib
+import time
+
+import numpy as np
+from nbclient.util import run_sync
+from nbformat import NotebookNode
+
+from autograde import probe
+from autograde.checking import CheckFailed, StudentError, same
+
+PROBE_SOURCE = pathlib.Path(probe.__file__).read_text()
+INTERRUPT_GRACE = 10  # seconds a function has to stop after the interrupt before its kernel is stopped
+
+
+class KernelGone(CheckFailed):
+    """The kernel died or stopped answering while it ran the student's function."""
+
+
+class RemoteNotImplemented(NotImplementedError):
+    """The student's function raised NotImplementedError; ``own``: raised by its own body."""
+
+    def __init__(self, message, own, raised_by):
+        super().__init__(message)
+        self.own, self.raised_by = own, raised_by
+
+
+def _exception(error):
+    """An exception like the one the student's function raised (builtin types keep their type)."""
+    name, message = str(error.get("type", "Exception"))[:100], str(error.get("message", ""))
+    if name == "NotImplementedError":
+        return RemoteNotImplemented(message, bool(error.get("own")), str(error.get("raised_by", "")))
+    cls = getattr(builtins, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Exception)) or not name.isidentifier():
+        cls = type(name if name.isidentifier() else "Exception", (Exception,), {})
+    return cls(message)
+
+
+class KernelLink:
+    """Requests to the probe in the kernel of an nbclient ``client`` (``GradedExecute``)."""
+
+    def __init__(self, client):
+        self.client = client
+        self.installed = False
+        self.reference = {}  # part name -> the solution's function, answered while a check has them in place
+        self.calls, self.timed_out = 0, False
+        self.cell_index = None  # the cell whose hidden block is running (for "the kernel stopped in cell ...")
+
+    def request(self, op, **args):
+        """The probe's reply to one request (a dict), answering reference-part calls meanwhile."""
+        if self.client._died_in is not None:
+            raise KernelGone("not run: the kernel had already stopped")
+        if not self.installed:
+            self._execute(self._install_code())
+            self.installed = True
+        self.calls += 1
+        reply = self._execute(f"__autograde_probe__.serve({json.dumps({'op': op, 'args': args})!r})")
+        if reply is None:
+            raise CheckFailed("your kernel ended the request without an answer (it ended the grader's "
+                              "call with an exception the grader could not catch, such as SystemExit)")
+        if "probe_error" in reply:
+            raise CheckFailed(f"the grader's call into your kernel failed: {reply['probe_error'][:300]}")
+        return reply
+
+    @staticmethod
+    def _install_code():
+        return ("def __autograde_install__():\n"
+                "    import types\n"
+                "    module = types.ModuleType('autograde_probe')\n"
+                f"    exec(compile({PROBE_SOURCE!r}, 'autograde_probe', 'exec'), module.__dict__)\n"
+                "    module.install(globals())\n"
+                "__autograde_install__()\n"
+                "del __autograde_install__\n")
+
+    def _execute(self, code):
+        return run_sync(self._async_execute)(code)
+
+    async def _async_execute(self, code):
+        kc = self.client.kc
+        msg_id = kc.execute(code, silent=True, store_history=False, allow_stdin=True, stop_on_error=False)
+        timeout = self.client.timeout or 120
+        deadline = time.monotonic() + timeout
+        reply, self.timed_out = None, False
+        stdin = asyncio.ensure_future(kc.get_stdin_msg())
+        shell = asyncio.ensure_future(kc.get_shell_msg())
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 and not self.timed_out:
+                    # like a cell past its time limit: interrupt; the probe then answers with the
+                    # KeyboardInterrupt, and the notebook goes on
+                    self.timed_out = True
+                    await self.client.km.interrupt_kernel()
+                    deadline = time.monotonic() + INTERRUPT_GRACE
+                    continue
+                if remaining <= 0:
+                    await self._stop(f"it ran past the time limit of a cell ({timeout} s) and did not stop "
+                                     f"when interrupted")
+                done, _ = await asyncio.wait({stdin, shell}, timeout=min(remaining, 1.0),
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if not done:
+                    if not await self.client.km.is_alive():
+                        self.client._died_in = self.cell_index
+                        raise KernelGone("the kernel stopped while running your function (os._exit, a crash, "
+                                         "or the memory cap); later cells were not run")
+                    continue
+                if stdin in done:
+                    msg = stdin.result()
+                    stdin = asyncio.ensure_future(kc.get_stdin_msg())
+                    if msg["parent_header"].get("msg_id") != msg_id:
+                        continue
+                    prompt = msg["content"].get("prompt", "")
+                    if prompt.startswith(probe.REPLY):
+                        reply = json.loads(prompt[len(probe.REPLY):])
+                        kc.input("")
+                    elif prompt.startswith(probe.PART):
+                        kc.input(json.dumps(self._answer_part(json.loads(prompt[len(probe.PART):]))))
+                    else:  # the student's own input(): there is no one to answer it
+                        kc.input("")
+                if shell in done:
+                    msg = shell.result()
+                    shell = asyncio.ensure_future(kc.get_shell_msg())
+                    if msg["parent_header"].get("msg_id") == msg_id:
+                        return reply
+        finally:
+            for task in (stdin, shell):
+                task.cancel()
+            await asyncio.gather(stdin, shell, return_exceptions=True)
+
+    async def _stop(self, why):
+        """Stop a kernel that did not come back from an interrupt, and mark the notebook's later cells."""
+        self.client._died_in = self.cell_index
+        self.client._kill_kernel()
+        raise KernelGone(f"your function did not return: {why}; the kernel was stopped and later cells were "
+                         f"not run")
+
+    def _answer_part(self, request):
+        name = request.get("part")
+        fn = self.reference.get(name)
+        if fn is None:
+            return {"error": {"type": "RuntimeError", "message": f"no reference {name} is in place now"}}
+        try:
+            args, kwargs = probe.decode(request["args"]), probe.decode(request["kwargs"])
+            with np.errstate(all="ignore"):
+                result = fn(*args, **kwargs)
+            # what the part left in its arguments goes back too (adagrad_update works in place)
+            return {"result": probe.encode(result), "args": probe.encode(args), "kwargs": probe.encode(kwargs)}
+        except Exception as exc:
+            return {"error": {"type": type(exc).__name__, "message": str(exc)[:2000]}}
+
+
+class RemoteNamespace:
+    """The student's notebook namespace as seen from the grader: which names exist, and putting the
+    reference version of a part in place (``update`` with solution functions) or back."""
+
+    def __init__(self, link, fn_name):
+        self.link, self.fn_name = link, fn_name
+
+    def __contains__(self, name):
+        return name in self.link.request("has", fn=self.fn_name, names=[name])["has"]
+
+    def __getitem__(self, name):
+        return RemoteFunction(self.link, name)
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+    def update(self, mapping):
+        reference = {p: v for p, v in mapping.items() if not isinstance(v, RemoteFunction)}
+        own = [p for p, v in mapping.items() if isinstance(v, RemoteFunction)]
+        if reference:
+            self.link.reference.update(reference)
+            self.link.request("use_reference", fn=self.fn_name, parts=list(reference))
+        if own:
+            self.link.request("restore", fn=self.fn_name, parts=own)
+            for part in own:
+                self.link.reference.pop(part, None)
+
+
+def parts_agree(fn, parts, reference, calls):
+    """True when every noted call of the student's ``parts`` returned what the reference returns on
+    the same arguments: a run that made exactly these calls went as it would with the reference parts."""
+    if calls is None:
+        return False
+    for call in calls:
+        try:
+            args, kwargs = probe.decode(call["args"]), probe.decode(call["kwargs"])
+            got = probe.decode(call["result"])
+            with np.errstate(all="ignore"):
+                expected = reference[call["part"]](*args, **kwargs)
+        except Exception:
+            return False
+        if not same(got, expected, 1e-12, 1e-14):
+            return False
+    return True
+
+
+class RemoteFunction:
+    """A function of the student's notebook, called in their kernel on copies of the arguments. The
+    arguments are then updated to what the function left in its copies (for in-place updates)."""
+
+    def __init__(self, link, name):
+        self.link, self.__name__ = link, name
+
+    def __repr__(self):
+        return f"<student function {self.__name__}>"
+
+    @property
+    def __globals__(self):
+        return RemoteNamespace(self.link, self.__name__)
+
+    def __call__(self, *args, **kwargs):
+        return self._call(args, kwargs, None)
+
+    @contextlib.contextmanager
+    def recording(self, parts, reference):
+        """Within the block, the student's own ``parts`` run as they are but every call is noted; the
+        yielded list then holds one item, True when all of them agreed with ``reference`` ({name: fn})."""
+        self.link.request("record", fn=self.__name__, parts=list(parts))
+        verdict = []
+        try:
+            yield verdict
+        finally:
+            try:
+                calls = self.link.request("recorded", fn=self.__name__, parts=list(parts)).get("calls")
+            except CheckFailed:  # the kernel is gone: nothing to vouch for
+                calls = None
+            verdict.append(parts_agree(self, parts, reference, calls))
+
+    def repeat(self, n, *args, **kwargs):
+        """``[fn(*args, **kwargs) for _ in range(n)]`` in one request (the same argument objects each time)."""
+        return self._call(args, kwargs, n)
+
+    def _call(self, args, kwargs, repeat):
+        reply = self.link.request("call", name=self.__name__, args=probe.encode(list(args)),
+                                  kwargs=probe.encode(kwargs), repeat=repeat)
+        if reply.get("missing"):
+            raise CheckFailed(f"`{self.__name__}` is not defined when this cell runs: its answer cell was "
+                              f"deleted or renamed, or raised an error.")
+        if "not_callable" in reply:
+            raise StudentError(f"`{self.__name__}` is a {reply['not_callable']}, not a function.")
+        try:
+            for original, after in zip(args, probe.decode(reply["args"])):
+                probe.write_back(original, after)
+            after_kwargs = probe.decode(reply["kwargs"])
+            for key, value in kwargs.items():
+                probe.write_back(value, after_kwargs.get(key))
+        except (KeyError, ValueError, TypeError, RecursionError):
+            pass  # the arguments came back unreadable: they then count as unchanged
+        if "error" in reply:
+            if self.link.timed_out and reply["error"].get("type") == "KeyboardInterrupt":
+                raise StudentError(f"`{self.__name__}` did not return within the time limit of a cell "
+                                   f"({self.link.client.timeout} s) and was stopped: an endless loop?")
+            raise _exception(reply["error"])
+        try:
+            return probe.decode(reply["result"])
+        except (KeyError, ValueError, TypeError, RecursionError) as exc:
+            raise StudentError(f"`{self.__name__}` returned something the grader cannot read ({exc}).") from None
+
+
+def free_names(source):
+    """The names a hidden block reads without defining them: the notebook's functions."""
+    tree = ast.parse(source)
+    bound, loaded = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+    return sorted(loaded - bound - set(dir(builtins)))
+
+
+def run_hidden(source, link):
+    """Run a hidden block in this process against the kernel behind ``link``; its outputs as nbformat
+    outputs (what it printed, then an error when the check failed)."""
+    printed = io.StringIO()
+    namespace = {name: RemoteFunction(link, name) for name in free_names(source)}
+    error = None
+    try:
+        with contextlib.redirect_stdout(printed):
+            exec(compile(source, "<hidden test>", "exec"), namespace)
+    except CheckFailed as exc:
+        error = NotebookNode(output_type="error", ename=type(exc).__name__, evalue=str(exc),
+                             traceback=exc._render_traceback_())
+    except Exception as exc:  # a check that could not run counts against the cell, saying why
+        error = NotebookNode(output_type="error", ename=type(exc).__name__, evalue=str(exc),
+                             traceback=[f"\x1b[0;31m{type(exc).__name__}\x1b[0m: {exc}"])
+    finally:
+        link.reference.clear()  # checks put their parts back themselves (checking.reference_parts)
+    outputs = [NotebookNode(output_type="stream", name="stdout", text=printed.getvalue())] if printed.getvalue() else []
+    return outputs + ([error] if error is not None else [])
