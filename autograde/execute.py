@@ -115,6 +115,7 @@ class GradedExecute(LimitedExecute):
         try:
             return super().preprocess(nb, resources, km)
         finally:
+            self._link.close()
             nb.metadata["autograde"] = {"sandbox": self.evidence()}
 
     def evidence(self):

@@ -167,7 +167,8 @@ class SandboxedKernelManager(LimitedKernelManager):
         allowed = [str(folder) for folder in keep if folder is not None]
         env = {**(kw.get("env") or os.environ), "IPYTHONDIR": "/tmp/ipython", "MPLCONFIGDIR": "/tmp/matplotlib",
                "HOME": "/tmp/home", "TMPDIR": "/tmp", "AUTOGRADE_EVIDENCE_FD": str(self._evidence_fd),
-               "AUTOGRADE_WATCH": os.pathsep.join(watched), "AUTOGRADE_ALLOW": os.pathsep.join(allowed)}
+               "AUTOGRADE_WATCH": os.pathsep.join(watched), "AUTOGRADE_ALLOW": os.pathsep.join(allowed),
+               "AUTOGRADE_CHANNEL": str(self._jail / "ipc") + os.sep}
         kw["env"] = env
         kw["pass_fds"] = (*kw.get("pass_fds", ()), self._evidence_fd)
         try:

@@ -20,6 +20,8 @@ in the grader).
 import base64
 import builtins
 import json
+import socket
+import struct
 import warnings
 
 import numpy as np
@@ -151,6 +153,42 @@ def _ask(prefix, message):
     return builtins.input(prefix + json.dumps(message))
 
 
+_JUDGE = {"path": None, "socket": None}
+
+
+def _ask_part(request):
+    """The grader's answer to a reference-part call: over its Unix socket when it offered one (a
+    round trip there costs tens of microseconds, one over the stdin channel a few milliseconds)."""
+    if _JUDGE["path"] is None:
+        return json.loads(_ask(PART, request))
+    if _JUDGE["socket"] is None:
+        _JUDGE["socket"] = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        _JUDGE["socket"].connect(_JUDGE["path"])
+    send_message(_JUDGE["socket"], request)
+    return receive_message(_JUDGE["socket"])
+
+
+def send_message(sock, message):
+    data = json.dumps(message).encode()
+    sock.sendall(struct.pack("!Q", len(data)) + data)
+
+
+def receive_message(sock):
+    size = struct.unpack("!Q", _receive_exactly(sock, 8))[0]
+    return json.loads(_receive_exactly(sock, size))
+
+
+def _receive_exactly(sock, size):
+    chunks, left = [], size
+    while left:
+        chunk = sock.recv(min(left, 1 << 20))
+        if not chunk:
+            raise ConnectionError("the grader closed the connection")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
 class _ReferencePart:
     """Stands, in the student's namespace, for the reference version of an earlier part: every call
     is computed by the grader."""
@@ -159,8 +197,7 @@ class _ReferencePart:
         self.__name__ = self.__qualname__ = name
 
     def __call__(self, *args, **kwargs):
-        answer = json.loads(_ask(PART, {"part": self.__name__, "args": encode(list(args)),
-                                        "kwargs": encode(kwargs)}))
+        answer = _ask_part({"part": self.__name__, "args": encode(list(args)), "kwargs": encode(kwargs)})
         if "error" in answer:
             error = getattr(builtins, answer["error"]["type"], None)
             if not (isinstance(error, type) and issubclass(error, Exception)):
@@ -183,7 +220,12 @@ class _RecordingPart:
 
     def __call__(self, *args, **kwargs):
         sent = (encode(list(args)), encode(kwargs)) if len(self.calls) < MAX_RECORDED else None
-        result = self.own(*args, **kwargs)
+        try:
+            result = self.own(*args, **kwargs)
+        except BaseException:
+            if sent is not None:  # a part that raised: the grader cannot vouch for the run
+                self.calls.append({"part": self.__name__, "args": sent[0], "kwargs": sent[1], "raised": True})
+            raise
         if sent is not None:
             self.calls.append({"part": self.__name__, "args": sent[0], "kwargs": sent[1], "result": encode(result)})
         return result
@@ -280,8 +322,10 @@ def _describe_error(fn, exc):
             "own": code is None or code is getattr(fn, "__code__", None)}
 
 
-def install(namespace):
-    """Called once in the kernel: ``__autograde_probe__`` in the notebook's globals."""
+def install(namespace, judge_socket=None):
+    """Called once in the kernel: ``__autograde_probe__`` in the notebook's globals; ``judge_socket``:
+    the path of the grader's Unix socket for reference-part calls, if it offers one."""
+    _JUDGE["path"] = judge_socket
     probe = Probe(namespace)
     namespace["__autograde_probe__"] = probe
     return probe

@@ -20,6 +20,8 @@ import contextlib
 import io
 import json
 import pathlib
+import socket
+import struct
 import time
 
 import numpy as np
@@ -64,6 +66,7 @@ class KernelLink:
         self.installed = False
         self.reference = {}  # part name -> the solution's function, answered while a check has them in place
         self.calls, self.timed_out = 0, False
+        self.listener = self.connection = None  # the Unix socket of reference-part calls (sandboxed kernels)
         self.cell_index = None  # the cell whose hidden block is running (for "the kernel stopped in cell ...")
 
     def request(self, op, **args):
@@ -82,15 +85,53 @@ class KernelLink:
             raise CheckFailed(f"the grader's call into your kernel failed: {reply['probe_error'][:300]}")
         return reply
 
-    @staticmethod
-    def _install_code():
+    def close(self):
+        for sock in (self.connection, self.listener):
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.close()
+        self.listener = self.connection = None
+
+    def _install_code(self):
         return ("def __autograde_install__():\n"
                 "    import types\n"
                 "    module = types.ModuleType('autograde_probe')\n"
                 f"    exec(compile({PROBE_SOURCE!r}, 'autograde_probe', 'exec'), module.__dict__)\n"
-                "    module.install(globals())\n"
+                f"    module.install(globals(), {self._listen()!r})\n"
                 "__autograde_install__()\n"
                 "del __autograde_install__\n")
+
+    def _listen(self):
+        """A Unix socket for reference-part calls in the folder the sandboxed kernel shares with the
+        grader (its ``ipc`` folder), or None (unsandboxed: the stdin channel then carries them)."""
+        jail = getattr(self.client.km, "_jail", None)
+        if jail is None or not getattr(self.client.km, "sandbox", False):
+            return None
+        path = pathlib.Path(jail) / "ipc" / "judge"
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(str(path))
+        self.listener.listen(1)
+        self.listener.setblocking(False)
+        return str(path)
+
+    async def _judge_request(self):
+        """The next reference-part request on the socket (accepting the kernel's connection first)."""
+        loop = asyncio.get_running_loop()
+        if self.connection is None:
+            self.connection, _ = await loop.sock_accept(self.listener)
+            self.connection.setblocking(False)
+        size = struct.unpack("!Q", await self._receive(8))[0]
+        return json.loads(await self._receive(size))
+
+    async def _receive(self, size):
+        loop, chunks, left = asyncio.get_running_loop(), [], size
+        while left:
+            chunk = await loop.sock_recv(self.connection, min(left, 1 << 20))
+            if not chunk:
+                raise ConnectionError("the kernel closed the judge's socket")
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
 
     def _execute(self, code):
         return run_sync(self._async_execute)(code)
@@ -103,6 +144,7 @@ class KernelLink:
         reply, self.timed_out = None, False
         stdin = asyncio.ensure_future(kc.get_stdin_msg())
         shell = asyncio.ensure_future(kc.get_shell_msg())
+        judge = asyncio.ensure_future(self._judge_request()) if self.listener is not None else None
         try:
             while True:
                 remaining = deadline - time.monotonic()
@@ -116,8 +158,8 @@ class KernelLink:
                 if remaining <= 0:
                     await self._stop(f"it ran past the time limit of a cell ({timeout} s) and did not stop "
                                      f"when interrupted")
-                done, _ = await asyncio.wait({stdin, shell}, timeout=min(remaining, 1.0),
-                                             return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait({stdin, shell} | ({judge} if judge is not None else set()),
+                                             timeout=min(remaining, 1.0), return_when=asyncio.FIRST_COMPLETED)
                 if not done:
                     if not await self.client.km.is_alive():
                         self.client._died_in = self.cell_index
@@ -137,15 +179,26 @@ class KernelLink:
                         kc.input(json.dumps(self._answer_part(json.loads(prompt[len(probe.PART):]))))
                     else:  # the student's own input(): there is no one to answer it
                         kc.input("")
+                if judge is not None and judge in done:
+                    try:
+                        request = judge.result()
+                    except (ConnectionError, OSError, ValueError, struct.error):
+                        judge = None  # a kernel that broke its socket: its reference parts fail from now on
+                    else:
+                        data = json.dumps(self._answer_part(request)).encode()
+                        await asyncio.get_running_loop().sock_sendall(self.connection,
+                                                                      struct.pack("!Q", len(data)) + data)
+                        judge = asyncio.ensure_future(self._judge_request())
                 if shell in done:
                     msg = shell.result()
                     shell = asyncio.ensure_future(kc.get_shell_msg())
                     if msg["parent_header"].get("msg_id") == msg_id:
                         return reply
         finally:
-            for task in (stdin, shell):
+            tasks = [task for task in (stdin, shell, judge) if task is not None]
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(stdin, shell, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _stop(self, why):
         """Stop a kernel that did not come back from an interrupt, and mark the notebook's later cells."""
@@ -203,6 +256,8 @@ def parts_agree(fn, parts, reference, calls):
     if calls is None:
         return False
     for call in calls:
+        if call.get("raised") or "result" not in call:
+            return False
         try:
             args, kwargs = probe.decode(call["args"]), probe.decode(call["kwargs"])
             got = probe.decode(call["result"])

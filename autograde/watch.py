@@ -10,7 +10,8 @@ in the sandbox's file system):
   the gradebook and every student's files, the grader's package; ``AUTOGRADE_WATCH``) other
   than the notebook's own folder and the Python environment (``AUTOGRADE_ALLOW``);
 * ``grader``: importing ``autograde`` (a finder first on ``sys.meta_path`` notes it);
-* ``network``: connecting, binding or sending on a socket;
+* ``network``: connecting, binding or sending on a socket (except the grader's own Unix sockets,
+  ``AUTOGRADE_CHANNEL``);
 * ``process``: starting a process (``subprocess``, ``os.system``, ``fork``, ``exec``, ``spawn``);
 * ``signal``: sending a signal (``os.kill``, ``os.killpg``).
 
@@ -28,6 +29,7 @@ def _autograde_watch():
     fd = int(os.environ.pop("AUTOGRADE_EVIDENCE_FD", "-1"))
     watched = [w for w in os.environ.pop("AUTOGRADE_WATCH", "").split(os.pathsep) if w]
     allowed = [a for a in os.environ.pop("AUTOGRADE_ALLOW", "").split(os.pathsep) if a]  # the environment
+    grader_channel = os.environ.pop("AUTOGRADE_CHANNEL", "")  # the folder of the grader's own sockets
     if fd < 0:
         return
     here = os.getcwd()
@@ -63,7 +65,9 @@ def _autograde_watch():
             if args and outside(args[0]):
                 record("outside", f"{event} {args[0]}")
         elif event in network:
-            record("network", f"{event} {args[1] if len(args) > 1 else ''}")
+            address = args[1] if len(args) > 1 else ""
+            if not (isinstance(address, str) and grader_channel and address.startswith(grader_channel)):
+                record("network", f"{event} {address}")
         elif event in processes:
             record("process", f"{event} {args[0] if args else ''}")
         elif event in signals:
