@@ -25,7 +25,6 @@ The ``autograde`` package (solution, checks, catalogue) is hidden from the kerne
 checks run in the grader's process (``autograde.remote``) and only call the student's
 functions in the kernel.
 """
-import asyncio
 import atexit
 import contextlib
 import functools
@@ -277,12 +276,8 @@ class SandboxedKernelManager(LimitedKernelManager):
             shutil.rmtree(jail, ignore_errors=True)
         cgroup = getattr(self, "_cgroup", None)
         if cgroup is not None and not restart:
-            for _ in range(50):  # empty once the sandbox's last process has exited
-                try:
-                    cgroup.rmdir()
-                    break
-                except OSError:
-                    await asyncio.sleep(0.1)
+            with contextlib.suppress(OSError):  # still busy while the last processes are reaped: swept later
+                cgroup.rmdir()
             self._cgroup = None
 
 
