@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -92,10 +93,12 @@ def test_every_answer_has_tests_and_every_test_a_hidden_check(path):
 
 
 def _validate(path, invert):
-    # two validations run at once: Unix sockets, not TCP ports two kernels could race for
-    args = [sys.executable, "-m", "nbgrader", "validate", str(path), "--KernelManager.transport=ipc"] + (
-        ["--invert"] if invert else [])
-    done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=600)
+    # two validations run at once: Unix sockets in a folder of each one's own, not TCP ports (or socket
+    # files in the shared working directory) that two kernels could race for
+    with tempfile.TemporaryDirectory() as sockets:
+        args = [sys.executable, "-m", "nbgrader", "validate", str(path), "--KernelManager.transport=ipc",
+                f"--KernelManager.ip={sockets}/kernel"] + (["--invert"] if invert else [])
+        done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=600)
     return done.stdout if done.returncode == 0 else f"{done.stdout}\n(exit {done.returncode})\n{done.stderr[-3000:]}"
 
 
