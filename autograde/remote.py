@@ -65,7 +65,7 @@ class KernelLink:
         self.client = client
         self.installed = False
         self.reference = {}  # part name -> the solution's function, answered while a check has them in place
-        self.calls, self.timed_out = 0, False
+        self.timed_out = False
         self.listener = self.connection = None  # the Unix socket of reference-part calls (sandboxed kernels)
         self.cell_index = None  # the cell whose hidden block is running (for "the kernel stopped in cell ...")
 
@@ -76,7 +76,6 @@ class KernelLink:
         if not self.installed:
             self._execute(self._install_code())
             self.installed = True
-        self.calls += 1
         reply = self._execute(f"__autograde_probe__.serve({json.dumps({'op': op, 'args': args})!r})")
         if reply is None:
             raise CheckFailed("your kernel ended the request without an answer (it ended the grader's "
@@ -235,9 +234,6 @@ class RemoteNamespace:
     def __getitem__(self, name):
         return RemoteFunction(self.link, name)
 
-    def get(self, name, default=None):
-        return self[name] if name in self else default
-
     def update(self, mapping):
         reference = {p: v for p, v in mapping.items() if not isinstance(v, RemoteFunction)}
         own = [p for p, v in mapping.items() if isinstance(v, RemoteFunction)]
@@ -250,7 +246,7 @@ class RemoteNamespace:
                 self.link.reference.pop(part, None)
 
 
-def parts_agree(fn, parts, reference, calls):
+def parts_agree(reference, calls):
     """True when every noted call of the student's ``parts`` returned what the reference returns on
     the same arguments: a run that made exactly these calls went as it would with the reference parts."""
     if calls is None:
@@ -300,7 +296,7 @@ class RemoteFunction:
                 calls = self.link.request("recorded", fn=self.__name__, parts=list(parts)).get("calls")
             except CheckFailed:  # the kernel is gone: nothing to vouch for
                 calls = None
-            verdict.append(parts_agree(self, parts, reference, calls))
+            verdict.append(parts_agree(reference, calls))
 
     def repeat(self, n, *args, **kwargs):
         """``[fn(*args, **kwargs) for _ in range(n)]`` in one request (the same argument objects each time)."""
