@@ -28,9 +28,13 @@ def main(root="."):
     print(f"3. grade-class rnn --students 'sample-*'  (nbgrader's autograde for {len(students)} students in parallel, "
           f"on a local Dask cluster of {min(cores, len(students))} worker processes; SQLite gradebook: gradebook.db)",
           flush=True)
+    graded = time.monotonic()
     grade_class(course.root, students=["sample-*"])
+    print(f"   graded in {time.monotonic() - graded:.0f} s")
     print("4. nbgrader generate_feedback rnn  ->  feedback/<student>/rnn/*.html", flush=True)
+    feedback_started = time.monotonic()
     course.feedback("sample-*")
+    print(f"   written in {time.monotonic() - feedback_started:.0f} s")
     feedback = sorted(pathlib.Path(course.root, "feedback").glob("sample-*/rnn/*.html"))
     print(f"\nFeedback for students: {len(feedback)} HTML files, e.g. {feedback[0].relative_to(course.root)}")
     print(f"The demo took {time.monotonic() - started:.0f} s.")

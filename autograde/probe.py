@@ -1,11 +1,13 @@
 """The only grading code that runs inside a student's kernel: call one of the student's
 functions on inputs sent by the grader and send back what it returned.
 
-The grader (``autograde.remote``) sends this module's source to the sandboxed kernel once,
-then each request as one silent execution of ``__autograde_probe__.serve('<json>')``. Replies
-go back over the kernel's stdin channel (``input()``), which is also how a student's function,
-while it is graded on its own logic, calls the reference version of an earlier part: the call
-becomes a request to the grader, which computes the part in its own process and answers.
+The grader (``autograde.remote``) sends this module's source to the kernel once. In a sandboxed
+kernel, each hidden block's requests then go over a Unix socket the grader offers in the kernel's
+``ipc`` folder, served by one silent execution of ``__autograde_probe__.session()``; elsewhere each
+request is one silent execution of ``__autograde_probe__.serve('<json>')`` whose reply goes back over
+the kernel's stdin channel (``input()``). The same way back serves a student's function that is
+graded on its own logic when it calls the reference version of an earlier part: the call becomes a
+request to the grader, which computes the part in its own process and answers.
 
 Nothing here decides a grade. Whatever a submission does to this code in its own kernel, it
 can only change what the grader receives as *its own function's* output; the comparison with
@@ -161,11 +163,15 @@ def _ask_part(request):
     round trip there costs tens of microseconds, one over the stdin channel a few milliseconds)."""
     if _JUDGE["path"] is None:
         return json.loads(_ask(PART, request))
+    send_message(_judge(), request)
+    return receive_message(_judge())
+
+
+def _judge():
     if _JUDGE["socket"] is None:
         _JUDGE["socket"] = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         _JUDGE["socket"].connect(_JUDGE["path"])
-    send_message(_JUDGE["socket"], request)
-    return receive_message(_JUDGE["socket"])
+    return _JUDGE["socket"]
 
 
 def send_message(sock, message):
@@ -246,6 +252,20 @@ class Probe:
         except Exception as exc:  # the probe itself failed (a submission that broke its own kernel)
             reply = {"probe_error": f"{type(exc).__name__}: {exc}"}
         _ask(REPLY, reply)
+
+    def session(self):
+        """Serve requests that come over the grader's socket until it sends "end" (reference-part calls
+        made meanwhile go over the same socket, and are told apart by the grader)."""
+        sock = _judge()
+        while True:
+            request = receive_message(sock)
+            if request.get("op") == "end":
+                return
+            try:
+                reply = getattr(self, "op_" + request["op"])(**request["args"])
+            except Exception as exc:
+                reply = {"probe_error": f"{type(exc).__name__}: {exc}"}
+            send_message(sock, {"reply": reply})
 
     def _function_globals(self, name):
         fn = self.namespace.get(name)

@@ -68,20 +68,48 @@ class KernelLink:
         self.timed_out = False
         self.listener = self.connection = None  # the Unix socket of reference-part calls (sandboxed kernels)
         self.cell_index = None  # the cell whose hidden block is running (for "the kernel stopped in cell ...")
+        # sandboxed kernels: one execution (the probe's session) serves all the requests of a hidden block
+        # over the socket, a round trip of tens of microseconds against milliseconds for an execution each
+        self.session = self.pending = None
+        self.broken = False
 
     def request(self, op, **args):
         """The probe's reply to one request (a dict), answering reference-part calls meanwhile."""
         if self.client._died_in is not None:
             raise KernelGone("not run: the kernel had already stopped")
+        if self.broken:
+            raise CheckFailed("not run: your kernel broke its connection to the grader earlier in this notebook")
         if not self.installed:
             self._execute(self._install_code())
             self.installed = True
-        reply = self._execute(f"__autograde_probe__.serve({json.dumps({'op': op, 'args': args})!r})")
+        if self.listener is not None:
+            reply = run_sync(self._session_request)({"op": op, "args": args})
+        else:
+            reply = self._execute(f"__autograde_probe__.serve({json.dumps({'op': op, 'args': args})!r})")
         if reply is None:
             raise CheckFailed("your kernel ended the request without an answer (it ended the grader's "
                               "call with an exception the grader could not catch, such as SystemExit)")
         if "probe_error" in reply:
             raise CheckFailed(f"the grader's call into your kernel failed: {reply['probe_error'][:300]}")
+        return reply
+
+    def end_session(self):
+        """Let the kernel go back to running cells (at the end of a hidden block)."""
+        if self.session is None:
+            return
+        msg_id, self.session, self.pending = self.session, None, {"op": "end"}
+        if self.client._died_in is None and not self.broken:
+            with contextlib.suppress(CheckFailed):
+                run_sync(self._serve)(msg_id, True)
+
+    async def _session_request(self, request):
+        if self.session is None:
+            self.session = self.client.kc.execute("__autograde_probe__.session()", silent=True, store_history=False,
+                                                  allow_stdin=True, stop_on_error=False)
+        self.pending = request
+        reply = await self._serve(self.session, True)
+        if reply is None:  # the session's execution ended without answering: the next request starts another
+            self.session = None
         return reply
 
     def close(self):
@@ -103,10 +131,10 @@ class KernelLink:
     def _listen(self):
         """A Unix socket for reference-part calls in the folder the sandboxed kernel shares with the
         grader (its ``ipc`` folder), or None (unsandboxed: the stdin channel then carries them)."""
-        jail = getattr(self.client.km, "_jail", None)
-        if jail is None or not getattr(self.client.km, "sandbox", False):
+        folder = getattr(self.client.km, "ipc_folder", None)
+        if folder is None or not getattr(self.client.km, "sandbox", False):
             return None
-        path = pathlib.Path(jail) / "ipc" / "judge"
+        path = pathlib.Path(folder) / "judge"
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(str(path))
         self.listener.listen(1)
@@ -114,11 +142,15 @@ class KernelLink:
         return str(path)
 
     async def _judge_request(self):
-        """The next reference-part request on the socket (accepting the kernel's connection first)."""
+        """The next message on the socket (accepting the kernel's connection first, and sending it the
+        pending request, if any): a reference-part call, or the session's reply to a request."""
         loop = asyncio.get_running_loop()
         if self.connection is None:
             self.connection, _ = await loop.sock_accept(self.listener)
             self.connection.setblocking(False)
+        if self.pending is not None:
+            data, self.pending = json.dumps(self.pending).encode(), None
+            await loop.sock_sendall(self.connection, struct.pack("!Q", len(data)) + data)
         size = struct.unpack("!Q", await self._receive(8))[0]
         return json.loads(await self._receive(size))
 
@@ -138,6 +170,13 @@ class KernelLink:
     async def _async_execute(self, code):
         kc = self.client.kc
         msg_id = kc.execute(code, silent=True, store_history=False, allow_stdin=True, stop_on_error=False)
+        return await self._serve(msg_id, False)
+
+    async def _serve(self, msg_id, session):
+        """Serve the kernel until the request ends: with ``session``, when the session's reply comes over
+        the socket (None if the execution ``msg_id`` ends first); else when the execution ends (with the
+        reply the probe gave over the stdin channel, or None)."""
+        kc = self.client.kc
         timeout = self.client.timeout or 120
         deadline = time.monotonic() + timeout
         reply, self.timed_out = None, False
@@ -181,9 +220,16 @@ class KernelLink:
                 if judge is not None and judge in done:
                     try:
                         request = judge.result()
+                        if not isinstance(request, dict):
+                            raise ValueError("not a message")
                     except (ConnectionError, OSError, ValueError, struct.error):
                         judge = None  # a kernel that broke its socket: its reference parts fail from now on
+                        if session:
+                            self.broken = True
+                            raise CheckFailed("your kernel broke its connection to the grader") from None
                     else:
+                        if session and "reply" in request:
+                            return request["reply"]
                         data = json.dumps(self._answer_part(request)).encode()
                         await asyncio.get_running_loop().sock_sendall(self.connection,
                                                                       struct.pack("!Q", len(data)) + data)
@@ -192,7 +238,7 @@ class KernelLink:
                     msg = shell.result()
                     shell = asyncio.ensure_future(kc.get_shell_msg())
                     if msg["parent_header"].get("msg_id") == msg_id:
-                        return reply
+                        return None if session else reply
         finally:
             tasks = [task for task in (stdin, shell, judge) if task is not None]
             for task in tasks:
@@ -360,5 +406,6 @@ def run_hidden(source, link):
                              traceback=[f"\x1b[0;31m{type(exc).__name__}\x1b[0m: {exc}"])
     finally:
         link.reference.clear()  # checks put their parts back themselves (checking.reference_parts)
+        link.end_session()
     outputs = [NotebookNode(output_type="stream", name="stdout", text=printed.getvalue())] if printed.getvalue() else []
     return outputs + ([error] if error is not None else [])

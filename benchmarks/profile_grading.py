@@ -28,14 +28,15 @@ os.environ["PATH"] = os.pathsep.join([str(pathlib.Path(sys.executable).parent), 
 import nbclient  # noqa: E402
 from jupyter_client.manager import AsyncKernelManager  # noqa: E402
 
-from autograde import mistakes, notebooks  # noqa: E402
+from autograde import execute, mistakes, notebooks  # noqa: E402
 from autograde.course import Course  # noqa: E402
 from autograde.grading import child, template  # noqa: E402
 from autograde.sandbox import LimitedExecute  # noqa: E402
 from autograde.samples import replace_for  # noqa: E402
 
 STEPS = ["grading process start (imports)", "kernel start", "kernel shutdown", "first cell (imports in the kernel)",
-         "setup cells (load earlier functions)", "answer cells", "hidden checks (+ diagnosis)", "visible tests",
+         "setup cells (load earlier functions)", "answer cells", "hidden checks (in the grader, + diagnosis)",
+         "visible tests",
          "other cells", "nbgrader's own steps (the rest)"]
 
 
@@ -95,6 +96,12 @@ def instrument(timers):
         with timers.timing(STEPS[2]):
             return await original_shutdown(self, *a, **kw)
 
+    def run_hidden(source, link):  # the hidden block, judged in this process with calls into the kernel
+        with timers.timing(STEPS[6]):
+            return original_hidden(source, link)
+
+    original_hidden = execute.run_hidden
+    execute.run_hidden = run_hidden
     LimitedExecute.preprocess_cell = preprocess_cell
     nbclient.NotebookClient.start_new_kernel_client = start_new_kernel_client
     nbclient.NotebookClient.start_new_kernel = start_new_kernel

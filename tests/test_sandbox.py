@@ -84,9 +84,12 @@ def _tree_digest(folder):
     return {str(p.relative_to(folder)): _digest(p) for p in sorted(pathlib.Path(folder).rglob("*")) if p.is_file()}
 
 
-@pytest.fixture(scope="module")
-def attacked(tmp_path_factory):
-    course = Course.copy_of(REPO, tmp_path_factory.mktemp("sandbox"))
+@pytest.fixture(scope="module", params=["cold", "warm"])
+def attacked(request, tmp_path_factory):
+    """The course after grading the attack; ``warm``: each student's kernels forked from a warm parent in one
+    sandbox per student (``SandboxedKernelManager.warm_start``, as grade-class runs them), so the students
+    graded after the attacker in the same nbgrader process get sandboxes it never ran in."""
+    course = Course.copy_of(REPO, tmp_path_factory.mktemp(f"sandbox-{request.param}"))
     first = course.notebook_names()[0]
     for path in course.folder("source").glob("*.ipynb"):
         if path.stem != first:
@@ -134,7 +137,8 @@ def attacked(tmp_path_factory):
     checks_file = REPO / "autograde" / "checks" / "__init__.py"
     checks_bytes, startup = checks_file.read_bytes(), pathlib.Path.home() / ".ipython/profile_default/startup/00-poison.py"
     try:
-        course.autograde("[b-e]-*")
+        course.nbgrader("autograde", "rnn", "--force", "--student=[b-e]-*",
+                        f"--SandboxedKernelManager.warm_start={request.param == 'warm'}")
     finally:  # a sandbox that failed must not leave the attack's damage behind for later tests (the test still fails)
         checks_after = checks_file.read_bytes()
         if checks_after != checks_bytes:

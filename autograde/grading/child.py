@@ -79,6 +79,10 @@ def load_config(root, settings):
     config.Execute.shutdown_kernel = "immediate"
     extra = list(config.Execute.get("extra_arguments", []))
     config.Execute.extra_arguments = extra + ["--HistoryManager.hist_file=:memory:"]
+    # the student's kernels are forked from one warm parent in one sandbox (autograde.jail.WarmSandbox):
+    # a grading process grades one student, so nothing of another submission is ever there
+    if "warm_start" not in config.SandboxedKernelManager:
+        config.SandboxedKernelManager.warm_start = True
     if settings.get("memory") is not None:
         config.LimitedKernelManager.memory_limit = int(settings.get("memory") or 0)
     if "autograde_preprocessors" not in config.Autograde:  # a course config that names no executor

@@ -38,7 +38,11 @@ class Engine:
         if self.scheduler:
             self.client = Client(self.scheduler, timeout="30s", set_as_default=False)
         else:
-            with dask.config.set({"distributed.scheduler.allowed-failures": self.retries}):
+            # each worker runs one task at a time that waits for its grading process: Dask's statistical
+            # profiler (a stack sample every 10 ms) and its half-second system monitor cost CPU the kernels need
+            with dask.config.set({"distributed.scheduler.allowed-failures": self.retries,
+                                  "distributed.worker.profile.enabled": False,
+                                  "distributed.admin.system-monitor.interval": "5s"}):
                 self.cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=True,
                                             dashboard_address=None, memory_limit=0, silence_logs=logging.ERROR)
             self.client = Client(self.cluster, set_as_default=False)

@@ -1,0 +1,115 @@
+"""Kernels forked from a warm parent (``SandboxedKernelManager.warm_start``, what grade-class uses):
+each kernel of a submission folder starts as a cold one would. Whatever one kernel left (files in
+its folder or /tmp, an IPython startup file, running processes) is gone for the next; another
+folder gets another sandbox; a kernel that kills the warm parent costs nothing to the next.
+"""
+import asyncio
+import json
+import subprocess
+import uuid
+
+import pytest
+
+from autograde.jail import SandboxedKernelManager, WarmSandbox, bwrap_path, check_sandbox
+
+pytestmark = pytest.mark.skipif(check_sandbox(bwrap_path()) is not None,
+                                reason=f"bubblewrap cannot build a sandbox here: {check_sandbox(bwrap_path())}")
+
+REPORT = '''
+import sys
+numpy_preloaded = "numpy" in sys.modules
+import json, os
+import numpy as np
+print(json.dumps({"files": sorted(os.listdir(".")), "tmp": sorted(os.listdir("/tmp")),
+                  "poisoned": "POISONED" in globals(), "parent": os.getppid(), "random": float(np.random.rand()),
+                  "numpy_preloaded": numpy_preloaded, "cwd": os.getcwd()}))
+'''
+
+LITTER = '''
+import os, subprocess
+open("litter.txt", "w").write("left by the kernel before")
+open("/tmp/litter", "w").write("left by the kernel before")
+os.makedirs("/tmp/ipython/profile_default/startup", exist_ok=True)
+open("/tmp/ipython/profile_default/startup/99-poison.py", "w").write("POISONED = True")
+if os.fork() == 0:  # a grandchild that outlives the kernel, reparented inside the sandbox
+    subprocess.Popen(["sleep", "{sleep}"], start_new_session=True)
+    os._exit(0)
+'''
+
+
+def run(folder, code, warm=True):
+    """Start a kernel for ``folder``, run ``code``, stop it; (what it printed, its manager)."""
+    async def go():
+        km = SandboxedKernelManager(warm_start=warm)
+        await km.start_kernel(cwd=str(folder))
+        kc = km.client()
+        kc.start_channels()
+        printed = []
+        try:
+            await kc.wait_for_ready(timeout=60)
+            reply = await kc.execute_interactive(code, timeout=60, output_hook=lambda msg: printed.append(
+                msg["content"].get("text", "")) if msg["msg_type"] == "stream" else None)
+            assert reply["content"]["status"] == "ok", reply["content"]
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+        return "".join(printed), km
+    return asyncio.run(go())
+
+
+def report(folder, warm=True):
+    printed, km = run(folder, REPORT, warm)
+    return json.loads(printed.strip().splitlines()[-1]), km
+
+
+@pytest.fixture
+def folders(tmp_path):
+    for student in ("ann", "bob"):
+        (tmp_path / student).mkdir()
+        (tmp_path / student / "answer.txt").write_text(student)
+    yield tmp_path / "ann", tmp_path / "bob"
+    if WarmSandbox.current is not None:
+        WarmSandbox.current[2].close()
+
+
+def test_each_kernel_starts_as_a_cold_one_would(folders):
+    ann, _ = folders
+    sleep = f"{9000 + uuid.uuid4().int % 1000}.{uuid.uuid4().int % 10**6}"
+    first, _ = report(ann)
+    _, littering = run(ann, LITTER.format(sleep=sleep))
+    assert any(f"sleep {sleep}" in command for command in littering.evidence()["left_running"])
+    second, _ = report(ann)
+    cold, _ = report(ann, warm=False)
+
+    assert first["parent"] == second["parent"]  # forked by the same warm parent ...
+    assert first["numpy_preloaded"] and not cold["numpy_preloaded"]  # ... which had numpy imported
+    for seen in (first, second):  # ... and yet each kernel sees what a cold kernel sees
+        assert seen["files"] == cold["files"] == ["answer.txt"]
+        # /tmp: the same, but for the grader's own mount points (the ipc folder, the warm parent's file)
+        assert [n for n in seen["tmp"] if not n.startswith("autograde-")] == \
+            [n for n in cold["tmp"] if not n.startswith("autograde-")]
+        assert seen["cwd"] == cold["cwd"] == str(ann)
+        assert not seen["poisoned"]
+    assert first["random"] != second["random"]  # each kernel draws its own seed
+    assert subprocess.run(["pgrep", "-f", f"sleep {sleep}"], capture_output=True).returncode == 1  # killed
+    assert (ann / "answer.txt").read_text() == "ann" and not (ann / "litter.txt").exists()
+
+
+def test_another_folder_gets_another_sandbox(folders):
+    ann, bob = folders
+    _, first = report(ann)
+    zygote = WarmSandbox.current[2].zygote
+    seen, second = report(bob)
+    assert seen["files"] == ["answer.txt"] and (bob / "answer.txt").read_text() == "bob"
+    assert WarmSandbox.current[2].zygote.pid != zygote.pid
+    assert not zygote.is_running()  # ann's sandbox is gone with everything in it
+
+
+def test_a_kernel_that_kills_its_warm_parent_costs_the_next_one_nothing(folders):
+    ann, _ = folders
+    report(ann)
+    before = WarmSandbox.current[2]
+    run(ann, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)")
+    seen, _ = report(ann)
+    assert seen["files"] == ["answer.txt"] and not seen["poisoned"]
+    assert WarmSandbox.current[2] is not before and not before.zygote.is_running()
