@@ -46,10 +46,7 @@ def die_with_parent(parent):
 if __name__ == "__main__":
     die_with_parent(int(os.environ.get("AUTOGRADE_GRADING_PARENT", 0)))  # before the imports: they take seconds
 
-# jsonschema (under nbformat) imports rfc3987_syntax when it is installed, which builds a grammar for
-# about 5 s of CPU; nbformat never checks the IRI format it serves, so these processes go without it
-sys.modules.setdefault("rfc3987_syntax", None)
-
+import autograde.nbgrader_cli  # noqa: E402,F401  (first: it leaves out a grammar nbformat never uses)
 import nbformat  # noqa: E402
 from nbgrader.api import Gradebook  # noqa: E402
 from nbgrader.apps import NbGraderAPI  # noqa: E402
