@@ -191,10 +191,10 @@ def reference_parts(fn, parts):
 
 @contextlib.contextmanager
 def own_parts_recorded(fn, parts):
-    """Run ``fn`` with the student's own ``parts`` and note their calls: the yielded list then holds
-    True when every call returned what the solution's part returns on the same arguments, so that the
-    run went exactly as with the reference parts (a failure is then ``fn``'s own, and need not be
-    run again with them). Graded in the student's kernel, this saves the round trip to the grader
+    """Run ``fn`` with the student's own ``parts`` and note their calls: after the block, item 0 of the
+    yielded verdict is True when every call returned what the solution's part returns on the same
+    arguments, so that the run went exactly as with the reference parts (a failure is then ``fn``'s
+    own, and need not be run again with them). Graded in the student's kernel, this saves the round trip to the grader
     that each call of a reference part costs; for a local function it vouches for nothing."""
     if not hasattr(fn, "recording"):
         yield [False]

@@ -312,6 +312,29 @@ def parts_agree(reference, calls):
     return True
 
 
+class LazyVerdict:
+    """What ``RemoteFunction.recording`` yields: after the block, ``verdict[0]`` is True when every noted
+    call agreed with the reference. Computed on first use: comparing thousands of noted calls costs
+    seconds, and a check that passed never asks."""
+
+    def __init__(self):
+        self.reference = self.calls = self.value = None
+        self.settled = False
+
+    def settle(self, reference, calls):
+        self.reference, self.calls, self.settled = reference, calls, True
+
+    def __bool__(self):
+        return self.settled
+
+    def __getitem__(self, index):
+        if index != 0 or not self.settled:
+            raise IndexError(index)
+        if self.value is None:
+            self.value = parts_agree(self.reference, self.calls)
+        return self.value
+
+
 class RemoteFunction:
     """A function of the student's notebook, called in their kernel on copies of the arguments. The
     arguments are then updated to what the function left in its copies (for in-place updates)."""
@@ -331,10 +354,10 @@ class RemoteFunction:
 
     @contextlib.contextmanager
     def recording(self, parts, reference):
-        """Within the block, the student's own ``parts`` run as they are but every call is noted; the
-        yielded list then holds one item, True when all of them agreed with ``reference`` ({name: fn})."""
+        """Within the block, the student's own ``parts`` run as they are but every call is noted; after it,
+        the yielded ``LazyVerdict``'s item 0 is True when all of them agreed with ``reference`` ({name: fn})."""
         self.link.request("record", fn=self.__name__, parts=list(parts))
-        verdict = []
+        verdict = LazyVerdict()
         try:
             yield verdict
         finally:
@@ -342,7 +365,7 @@ class RemoteFunction:
                 calls = self.link.request("recorded", fn=self.__name__, parts=list(parts)).get("calls")
             except CheckFailed:  # the kernel is gone: nothing to vouch for
                 calls = None
-            verdict.append(parts_agree(reference, calls))
+            verdict.settle(reference, calls)
 
     def repeat(self, n, *args, **kwargs):
         """``[fn(*args, **kwargs) for _ in range(n)]`` in one request (the same argument objects each time)."""
