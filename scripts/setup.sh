@@ -17,7 +17,11 @@ if [ ! -f "$stamp" ]; then
     echo "installing the course environment into .venv (about half a minute, once)"
     installed=0
     if [ "${UV:-1}" != 0 ]; then
-        if [ -x .venv/bin/uv ] || .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"; then
+        if [ ! -x .venv/bin/uv ]; then
+            .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION" 2>&1 \
+                | grep -v "^WARNING: Location" || true
+        fi
+        if [ -x .venv/bin/uv ]; then
             .venv/bin/uv pip install --quiet --compile-bytecode --python .venv/bin/python -e '.[test]' && installed=1 \
                 || echo "uv could not install the environment; trying pip"
         fi
