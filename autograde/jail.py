@@ -207,7 +207,12 @@ class SandboxedKernelManager(LimitedKernelManager):
     def _launch_warm(self, kernel_cmd, cwd, env):
         """Fork the kernel from the folder's warm parent (``autograde.zygote``) instead of starting one."""
         env = {**env, **self._warm.env, "JPY_PARENT_PID": "1"}
-        process = self._warm.fork_kernel(kernel_cmd[3:], env, cwd, self.resource_limits(), self._evidence_fd)
+        try:
+            process = self._warm.fork_kernel(kernel_cmd[3:], env, cwd, self.resource_limits(), self._evidence_fd)
+        except (OSError, ValueError, RuntimeError, psutil.Error):
+            self._warm.close()  # the next kernel gets a new sandbox (grade-class grades the student again)
+            self._warm = None
+            raise
         self.provisioner.process = ForkedKernel(process)
         self.provisioner.pid = self.provisioner.pgid = process.pid
         self.provisioner.cwd = cwd
