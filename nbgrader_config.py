@@ -49,3 +49,5 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "autograde.feedback.RedactHiddenTests",
 ]
+# the pages themselves: nbconvert's HTML exporter without its second parse of every page
+c.GenerateFeedback.exporter_class = "autograde.feedback.FeedbackExporter"

@@ -111,13 +111,15 @@ class Course:
         return sorted(found)
 
     # -- nbgrader --------------------------------------------------------------
-    def nbgrader(self, *args, timeout=None):
-        """Run one nbgrader command in the course root; raise with its log if it fails."""
+    def nbgrader(self, *args, timeout=None, nice=0):
+        """Run one nbgrader command in the course root (at a lower CPU priority when ``nice``, as
+        `nice -n` takes it); raise with its log if it fails."""
         env = dict(os.environ)
         # nbgrader calls the `alembic` executable of its own environment
         env["PATH"] = os.pathsep.join([str(pathlib.Path(sys.executable).parent), env.get("PATH", "")])
         # nbgrader's own command line, without the 2.5 s grammar it never uses (autograde.nbgrader_cli)
-        proc = subprocess.run([sys.executable, "-m", "autograde.nbgrader_cli", *args], cwd=self.root, env=env,
+        command = [sys.executable, "-m", "autograde.nbgrader_cli", *args]
+        proc = subprocess.run(["nice", "-n", str(nice), *command] if nice else command, cwd=self.root, env=env,
                               capture_output=True, text=True, timeout=timeout)
         if proc.returncode != 0:
             raise NbgraderFailed(f"nbgrader {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
@@ -129,8 +131,8 @@ class Course:
     def autograde(self, student="*", notebook="*"):
         return self.nbgrader("autograde", ASSIGNMENT, "--force", f"--student={student}", f"--notebook={notebook}")
 
-    def feedback(self, student="*"):
-        return self.nbgrader("generate_feedback", ASSIGNMENT, "--force", f"--student={student}")
+    def feedback(self, student="*", nice=0):
+        return self.nbgrader("generate_feedback", ASSIGNMENT, "--force", f"--student={student}", nice=nice)
 
     # -- submissions -------------------------------------------------------------
     def write_submission(self, student, replace=None, blank=False):

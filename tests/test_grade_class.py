@@ -263,6 +263,25 @@ def test_feedback_never_shows_hidden_tests(graded_class):
     assert all(g in page for g in info["tests"])
 
 
+def test_feedback_pages_are_nbconverts_pages(graded_class):
+    """The course's feedback exporter skips nbconvert's re-parse of each page: the pages must still be
+    the same documents (same elements, attributes and text, the images' alt text included)."""
+    from bs4 import BeautifulSoup
+    course, _, _, _ = graded_class
+    course.feedback("buggy")
+    ours = {p.name: p.read_text() for p in course.folder("feedback", "buggy").glob("*.html")}
+    course.nbgrader("generate_feedback", "rnn", "--force", "--student=buggy",
+                    "--GenerateFeedback.exporter_class=nbconvert.exporters.HTMLExporter")
+    stock = {p.name: p.read_text() for p in course.folder("feedback", "buggy").glob("*.html")}
+    assert ours and sorted(ours) == sorted(stock)
+    assert any("<img" in page for page in ours.values())
+    for name, page in ours.items():
+        assert page != stock[name]  # nbconvert's serialisation differs in form...
+        assert str(BeautifulSoup(page, "html.parser")) == str(BeautifulSoup(stock[name], "html.parser")), name
+    assert all("<img src" not in page for page in ours.values())  # ...and every figure has its alt text
+    course.feedback("buggy")
+
+
 def test_report_and_csv(graded_class):
     course, info, results, _ = graded_class
     report = (course.root / "reports" / "rnn" / "report.html").read_text()
@@ -276,9 +295,12 @@ def test_report_and_csv(graded_class):
 def test_running_twice_gives_the_same_gradebook(graded_class):
     course, _, results, _ = graded_class
     first = gradebook_dump(course.db_url)
+    merged = []  # on_merged: each student once, when merged and read back (its score is known then)
     again = grade_class(course.root, students=["correct", "buggy", "omits"], jobs=2, timeout=CELL_TIMEOUT,
-                        memory=MEMORY, quiet=True, report=False)
+                        memory=MEMORY, quiet=True, report=False,
+                        on_merged=lambda student, entry: merged.append((student, entry["status"], entry.get("score"))))
     assert sorted(again) == ["buggy", "correct", "omits"]
+    assert sorted(merged) == sorted((s, "graded", results[s]["score"]) for s in again)
     assert gradebook_dump(course.db_url) == first
     # the class files still cover the whole class, with the same scores
     kept = json.loads((course.root / "reports" / "rnn" / "results.json").read_text())

@@ -47,13 +47,15 @@ def scan_class(found, release):
 
 def grade_class(root=".", assignment="rnn", *, students=("*",), jobs=None, scheduler=None, retries=2, timeout=None,
                 memory=DEFAULT_MEMORY_LIMIT, db_url=None, report_dir=None, report=True, student_timeout=None,
-                quiet=False, workdir=None, restart=False):
+                quiet=False, workdir=None, restart=False, on_merged=None):
     """Autograde every submission of ``assignment``; returns {student: result} (as in results.json).
 
     Each student is written to the class files as soon as it is merged. When the previous run of the
     same course was stopped (killed, Ctrl-C), the students it finished on the same files are kept and
     only the others graded, unless ``restart``. On Ctrl-C, raises ``Interrupted`` after the students
-    merged so far are written to the class files."""
+    merged so far are written to the class files. ``on_merged(student, entry)``, if given, is called
+    in this thread as soon as a student is in the gradebook and the class files (the demo starts
+    that student's feedback then)."""
     started = time.monotonic()
     _alembic_on_path()
     course = Course(root)
@@ -66,6 +68,7 @@ def grade_class(root=".", assignment="rnn", *, students=("*",), jobs=None, sched
     report_dir = pathlib.Path(report_dir or course.root / "reports" / assignment)
     engine = Engine(scheduler=scheduler, jobs=jobs, retries=retries)
     results, read, merger = {}, {}, Merger(db_url, assignment)
+    read_back = set()  # the students whose scores were read back from the gradebook after their merge
     background = concurrent.futures.ThreadPoolExecutor(1)
     starting = background.submit(engine.start)  # the cluster starts while the template is generated
     try:
@@ -102,6 +105,9 @@ def grade_class(root=".", assignment="rnn", *, students=("*",), jobs=None, sched
                     results[student]["run"] = run.id
                     # into the class files too, so that a killed run loses no one
                     write_progress(course, assignment, db_url, report_dir, results, student)
+                    read_back.add(student)
+                if on_merged is not None:
+                    on_merged(student, results[student])
                 bar.update()
                 ungraded = sum(r["status"] != "graded" for r in results.values())
                 if ungraded:
@@ -111,7 +117,7 @@ def grade_class(root=".", assignment="rnn", *, students=("*",), jobs=None, sched
         merger.close(rollback=True)
         engine.close()
         with contextlib.suppress(Exception):  # interrupted before the gradebook had the assignment, say
-            finish(course, assignment, db_url, report_dir, read, results, report=False)
+            finish(course, assignment, db_url, report_dir, read, results, read_back, report=False)
         raise Interrupted(results) from None
     finally:
         if not starting.cancel():
@@ -120,7 +126,7 @@ def grade_class(root=".", assignment="rnn", *, students=("*",), jobs=None, sched
         engine.close()
         if workdir is None:
             shutil.rmtree(work, ignore_errors=True)
-    finish(course, assignment, db_url, report_dir, read, results, report=report)
+    finish(course, assignment, db_url, report_dir, read, results, read_back, report=report)
     run.complete()
     if not quiet:
         print(outputs.score_table(results))
@@ -191,9 +197,10 @@ def write_progress(course, assignment, db_url, report_dir, results, student):
     outputs.write_csv(report_dir / "scores.csv", everyone)
 
 
-def finish(course, assignment, db_url, report_dir, read, results, report=True):
+def finish(course, assignment, db_url, report_dir, read, results, read_back=(), report=True):
     """Step 6: check the submissions are unchanged, then write scores.csv, results.json, report.html
-    for the whole class (earlier entries of students not graded in this run are kept)."""
+    for the whole class (earlier entries of students not graded in this run are kept, once checked
+    against the gradebook; the students in ``read_back`` were read from it right after their merge)."""
     for student, entry in results.items():
         entry["unmodified"] = submissions.unchanged(read[student][0])
         if not entry["unmodified"]:  # never expected: grading works on copies
@@ -202,7 +209,7 @@ def finish(course, assignment, db_url, report_dir, read, results, report=True):
     everyone = {**outputs.earlier_results(report_dir / "results.json", course.root, assignment), **results}
     if not everyone:
         return
-    add_scores(db_url, assignment, everyone)
+    add_scores(db_url, assignment, {s: entry for s, entry in everyone.items() if s not in read_back})
     outputs.write_results(report_dir / "results.json", everyone)
     outputs.write_csv(report_dir / "scores.csv", everyone)
     if report:

@@ -40,7 +40,11 @@ class Engine:
         else:
             # each worker runs one task at a time that waits for its grading process: Dask's statistical
             # profiler (a stack sample every 10 ms) and its half-second system monitor cost CPU the kernels need
+            # worker-saturation 1.0: a worker holds only the student it grades, the others wait on the
+            # scheduler for whichever worker frees first (at 1.1, Dask's default, each worker takes a second
+            # student in advance, and one worker sat idle while the other had two still to grade)
             with dask.config.set({"distributed.scheduler.allowed-failures": self.retries,
+                                  "distributed.scheduler.worker-saturation": 1.0,
                                   "distributed.worker.profile.enabled": False,
                                   "distributed.admin.system-monitor.interval": "5s"}):
                 self.cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=True,
@@ -58,10 +62,13 @@ class Engine:
     def grade(self, template, digest, settings, tasks):
         """Submit ``tasks`` ([(student, files, extension)]); yield (student, answer, autograded) as each ends."""
         shared = self.client.scatter(template, broadcast=True, hash=False)
+        # one task group ("grade", the key's first word) for the whole class: Dask queues a large group's
+        # tasks on the scheduler and hands each to the next free worker; a group per student would be
+        # assigned to workers all at once, by guesses of how long each takes
         run = uuid.uuid4().hex[:8]
         for student, files, extension in tasks:
             future = self.client.submit(grade_student, shared, digest, settings, student, files, extension,
-                                        key=f"grade-{student}-{run}", pure=False)
+                                        key=f"grade-{run}-{student}", pure=False)
             self.futures[future] = student
         for future in as_completed(list(self.futures), loop=self.client.loop):
             student = self.futures.pop(future)

@@ -13,8 +13,9 @@ import shutil
 import time
 import warnings
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Grade, Gradebook, MissingEntry, SubmittedNotebook
 from sqlalchemy.exc import OperationalError, SAWarning
+from sqlalchemy.orm import joinedload, selectinload
 
 
 class Merger:
@@ -102,9 +103,17 @@ def add_scores(db_url, assignment, results):
                     result.pop(stale, None)
                 result.update(status="ungraded", reason="graded earlier, but not in this gradebook: grade again")
                 continue
-            result["scores"] = {nb.name: nb.score for nb in submission.notebooks}
-            result["grades"] = {nb.name: {g.name: [g.score, g.max_score] for g in nb.grades}
-                                for nb in submission.notebooks}
+            notebooks = _submitted_notebooks(gb, submission)
+            result["scores"] = {nb.name: nb.score for nb in notebooks}
+            result["grades"] = {nb.name: {g.name: [g.score, g.max_score] for g in nb.grades} for nb in notebooks}
             result["score"] = sum(result["scores"].values())
             # nbgrader keeps the penalty beside the score (formgrader and `nbgrader export` show both)
             result["late_penalty"] = sum(nb.late_submission_penalty or 0 for nb in submission.notebooks)
+
+
+def _submitted_notebooks(gb, submission):
+    """A submission's notebooks with their grades and cells in three queries: nbgrader's lazy
+    relationships take one query per notebook and per grade (a third of a second a student)."""
+    return (gb.db.query(SubmittedNotebook).filter(SubmittedNotebook.assignment_id == submission.id)
+            .options(joinedload(SubmittedNotebook.notebook),
+                     selectinload(SubmittedNotebook.grades).joinedload(Grade.cell)).all())
