@@ -13,20 +13,31 @@ import time
 import autograde.nbgrader_cli  # noqa: F401  (first: it leaves out a grammar nbformat never uses, 2.5 s)
 from autograde.course import Course
 from autograde.grading import grade_class
+from autograde.grading.engine import Engine
 from autograde.samples import sample_class
 
 
 def main(root="."):
     course = Course(root)
     started = time.monotonic()
-    print("1. nbgrader generate_assignment rnn  ->  release/rnn/", flush=True)
-    course.generate()
     students = sample_class()
-    print(f"2. writing {len(students)} sample submissions into submitted/")
-    for student, how in students:
-        course.write_submission(student, **how)
-        print(f"   {student}")
     cores = len(os.sched_getaffinity(0))
+    # the local Dask cluster starts (its workers import nbgrader) while the release is generated
+    engine = Engine(jobs=min(cores, len(students)))
+    with concurrent.futures.ThreadPoolExecutor(1) as starter:
+        starting = starter.submit(engine.start)
+        try:
+            print("1. nbgrader generate_assignment rnn  ->  release/rnn/", flush=True)
+            course.generate()
+            print(f"2. writing {len(students)} sample submissions into submitted/")
+            for student, how in students:
+                course.write_submission(student, **how)
+                print(f"   {student}")
+            starting.result()
+        except BaseException:
+            concurrent.futures.wait([starting])
+            engine.close()
+            raise
     print(f"3. grade-class rnn --students 'sample-*'  (nbgrader's autograde for {len(students)} students in parallel, "
           f"on a local Dask cluster of {min(cores, len(students))} worker processes; SQLite gradebook: gradebook.db)",
           flush=True)
@@ -41,7 +52,7 @@ def main(root="."):
             if entry.get("status") == "graded":
                 writing.append(pool.submit(course.feedback, student, nice=19))
 
-        grade_class(course.root, students=["sample-*"], on_merged=write_feedback)
+        grade_class(course.root, students=["sample-*"], on_merged=write_feedback, engine=engine)
         print(f"   graded in {time.monotonic() - graded:.0f} s")
         print("4. nbgrader generate_feedback rnn --student=<each>  ->  feedback/<student>/rnn/*.html  "
               "(begun for each student once graded)", flush=True)

@@ -47,7 +47,7 @@ def scan_class(found, release):
 
 def grade_class(root=".", assignment="rnn", *, students=("*",), jobs=None, scheduler=None, retries=2, timeout=None,
                 memory=DEFAULT_MEMORY_LIMIT, db_url=None, report_dir=None, report=True, student_timeout=None,
-                quiet=False, workdir=None, restart=False, on_merged=None):
+                quiet=False, workdir=None, restart=False, on_merged=None, engine=None):
     """Autograde every submission of ``assignment``; returns {student: result} (as in results.json).
 
     Each student is written to the class files as soon as it is merged. When the previous run of the
@@ -55,7 +55,8 @@ def grade_class(root=".", assignment="rnn", *, students=("*",), jobs=None, sched
     only the others graded, unless ``restart``. On Ctrl-C, raises ``Interrupted`` after the students
     merged so far are written to the class files. ``on_merged(student, entry)``, if given, is called
     in this thread as soon as a student is in the gradebook and the class files (the demo starts
-    that student's feedback then)."""
+    that student's feedback then). ``engine``: an ``Engine`` to grade on instead of one made from
+    ``scheduler``/``jobs``/``retries``, perhaps started already; it is closed at the end all the same."""
     started = time.monotonic()
     _alembic_on_path()
     course = Course(root)
@@ -66,7 +67,7 @@ def grade_class(root=".", assignment="rnn", *, students=("*",), jobs=None, sched
     jobs = max(1, min(jobs or len(os.sched_getaffinity(0)), len(found)))
     work = pathlib.Path(workdir or tempfile.mkdtemp(prefix="grade_class-"))
     report_dir = pathlib.Path(report_dir or course.root / "reports" / assignment)
-    engine = Engine(scheduler=scheduler, jobs=jobs, retries=retries)
+    engine = engine or Engine(scheduler=scheduler, jobs=jobs, retries=retries)
     results, read, merger = {}, {}, Merger(db_url, assignment)
     read_back = set()  # the students whose scores were read back from the gradebook after their merge
     background = concurrent.futures.ThreadPoolExecutor(1)
@@ -235,7 +236,7 @@ EPILOG = """examples:
   grade-class rnn                                   # this machine, one worker per core
   grade-class rnn --jobs 4 --timeout 60 --memory 2G --students 'a*' 'b*'
   grade-class rnn --scheduler tcp://head-node:8786  # an existing cluster, started with:
-      dask scheduler --port 8786                    #   on one machine
+      DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION=1.0 dask scheduler --port 8786   #   on one machine
       dask worker tcp://head-node:8786 --nworkers 8 --nthreads 1   # on each grading machine
 
 Ctrl-C stops promptly: the students merged so far stay in the gradebook and the class files;

@@ -34,7 +34,10 @@ class Engine:
         self.futures = {}
 
     def start(self):
-        """Start (or reach) the cluster; safe to call in a background thread while the template is built."""
+        """Start (or reach) the cluster; safe to call in a background thread while the template is built.
+        Once started, starting again does nothing (the demo starts it while it generates the release)."""
+        if self.client is not None:
+            return self
         if self.scheduler:
             self.client = Client(self.scheduler, timeout="30s", set_as_default=False)
         else:
