@@ -25,6 +25,7 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 
 from autograde.course import Course
+from autograde.nbgrader_cli import stamp_in_process
 
 
 class GradingError(RuntimeError):
@@ -78,6 +79,7 @@ def _generate(course_root, destination, assignment, db_url=None):
     config.CourseDirectory.root = str(scratch.root)
     config.CourseDirectory.db_url = db_url or scratch.db_url
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    stamp_in_process()  # the scratch gradebook is new: no `alembic heads` process (4 s)
     result = api.generate_assignment(assignment, force=True, create=True)
     if not result.get("success"):
         raise GradingError(f"nbgrader generate_assignment failed in a scratch course:\n{result.get('log')}\n{result.get('error')}")
