@@ -2,6 +2,7 @@
 import argparse
 import concurrent.futures
 import contextlib
+import importlib
 import os
 import pathlib
 import shutil
@@ -72,6 +73,8 @@ def grade_class(root=".", assignment="rnn", *, students=("*",), jobs=None, sched
     read_back = set()  # the students whose scores were read back from the gradebook after their merge
     background = concurrent.futures.ThreadPoolExecutor(1)
     starting = background.submit(engine.start)  # the cluster starts while the template is generated
+    if report:  # matplotlib, for the report's charts: imported while the class is graded, not after
+        background.submit(importlib.import_module, "autograde.grading.report")
     try:
         scratch = template.prepare_template(course, assignment, work / "template", db_url=db_url)
         release = scratch.root / "release" / assignment
