@@ -37,8 +37,10 @@ if os.fork() == 0:  # a grandchild that outlives the kernel, reparented inside t
 '''
 
 
-def run(folder, code, warm=True):
-    """Start a kernel for ``folder``, run ``code``, stop it; (what it printed, its manager)."""
+def run(folder, code, warm=True, kills_its_sandbox=False):
+    """Start a kernel for ``folder``, run ``code``, stop it; (what it printed, its manager).
+    ``kills_its_sandbox``: the code kills the sandbox's warm parent, which may take the kernel
+    down before it replies (bubblewrap ends the sandbox when its child ends): wait for that."""
     async def go():
         km = SandboxedKernelManager(warm_start=warm)
         await km.start_kernel(cwd=str(folder))
@@ -47,6 +49,14 @@ def run(folder, code, warm=True):
         printed = []
         try:
             await kc.wait_for_ready(timeout=60)
+            if kills_its_sandbox:
+                kc.execute(code)
+                parent = WarmSandbox.current[2].zygote
+                for _ in range(600):
+                    if not parent.is_running():
+                        return "", km
+                    await asyncio.sleep(0.1)
+                raise AssertionError("the warm parent outlived a SIGKILL")
             reply = await kc.execute_interactive(code, timeout=60, output_hook=lambda msg: printed.append(
                 msg["content"].get("text", "")) if msg["msg_type"] == "stream" else None)
             assert reply["content"]["status"] == "ok", reply["content"]
@@ -109,7 +119,7 @@ def test_a_kernel_that_kills_its_warm_parent_costs_the_next_one_nothing(folders)
     ann, _ = folders
     report(ann)
     before = WarmSandbox.current[2]
-    run(ann, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)")
+    run(ann, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)", kills_its_sandbox=True)
     seen, _ = report(ann)
     assert seen["files"] == ["answer.txt"] and not seen["poisoned"]
     assert WarmSandbox.current[2] is not before and not before.zygote.is_running()
