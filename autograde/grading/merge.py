@@ -108,7 +108,7 @@ def add_scores(db_url, assignment, results):
             result["grades"] = {nb.name: {g.name: [g.score, g.max_score] for g in nb.grades} for nb in notebooks}
             result["score"] = sum(result["scores"].values())
             # nbgrader keeps the penalty beside the score (formgrader and `nbgrader export` show both)
-            result["late_penalty"] = sum(nb.late_submission_penalty or 0 for nb in submission.notebooks)
+            result["late_penalty"] = sum(nb.late_submission_penalty or 0 for nb in notebooks)
 
 
 def _submitted_notebooks(gb, submission):
