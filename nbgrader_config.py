@@ -19,14 +19,15 @@ c.Execute.interrupt_on_timeout = True
 # Sanitizing a submission before it runs: autograde.repair.RestoreCellMetadata first makes every cell's
 # nbgrader metadata that of the released cell (a duplicated or renamed test cell, or an answer cell marked
 # as graded, costs only what it touches instead of the whole notebook), and nbgrader puts back a test cell
-# the student renamed or deleted.
+# the student renamed or deleted. autograde.repair.CheckCellMetadata (here and below) is nbgrader's
+# CheckCellMetadata with the same verdicts, its JSON schema checked once instead of once per cell.
 c.Autograde.sanitize_preprocessors = [
     "autograde.repair.RestoreCellMetadata",
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
-    "nbgrader.preprocessors.CheckCellMetadata",
+    "autograde.repair.CheckCellMetadata",
 ]
 c.OverwriteCells.add_missing_cells = True
 
@@ -37,7 +38,7 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
+    "autograde.repair.CheckCellMetadata",
 ]
 
 

@@ -6,6 +6,8 @@ submissions into nbgrader's ``submitted/`` layout, and reads scores back from
 the gradebook. The demo and the test suite both use it, on the repository or on
 a scratch copy of it.
 """
+import concurrent.futures
+import multiprocessing
 import os
 import pathlib
 import re
@@ -111,16 +113,14 @@ class Course:
         return sorted(found)
 
     # -- nbgrader --------------------------------------------------------------
-    def nbgrader(self, *args, timeout=None, nice=0):
-        """Run one nbgrader command in the course root (at a lower CPU priority when ``nice``, as
-        `nice -n` takes it); raise with its log if it fails."""
+    def nbgrader(self, *args, timeout=None):
+        """Run one nbgrader command in the course root; raise with its log if it fails."""
         env = dict(os.environ)
         # nbgrader calls the `alembic` executable of its own environment
         env["PATH"] = os.pathsep.join([str(pathlib.Path(sys.executable).parent), env.get("PATH", "")])
         # nbgrader's own command line, without the 2.5 s grammar it never uses (autograde.nbgrader_cli)
         command = [sys.executable, "-m", "autograde.nbgrader_cli", *args]
-        proc = subprocess.run(["nice", "-n", str(nice), *command] if nice else command, cwd=self.root, env=env,
-                              capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(command, cwd=self.root, env=env, capture_output=True, text=True, timeout=timeout)
         if proc.returncode != 0:
             raise NbgraderFailed(f"nbgrader {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
         return proc
@@ -131,8 +131,28 @@ class Course:
     def autograde(self, student="*", notebook="*"):
         return self.nbgrader("autograde", ASSIGNMENT, "--force", f"--student={student}", f"--notebook={notebook}")
 
-    def feedback(self, student="*", nice=0):
-        return self.nbgrader("generate_feedback", ASSIGNMENT, "--force", f"--student={student}", nice=nice)
+    def feedback(self, student="*"):
+        return self.nbgrader("generate_feedback", ASSIGNMENT, "--force", f"--student={student}")
+
+    def api(self):
+        """nbgrader's Python API for this course (``NbGraderAPI``, as formgrader uses it), in this process."""
+        from nbgrader.apps import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+        config = self.config()
+        config.CourseDirectory.root = str(self.root)
+        return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+
+    def feedback_writer(self, nice=0):
+        """A process that writes feedback, one student per ``submit(write_feedback, student)``, as
+        `nbgrader generate_feedback --student=<student>` does, at CPU priority ``nice``.
+
+        One process for the class: nbgrader is imported once (about 2 s of CPU), and the highlighted
+        code that every student's pages share is rendered once (``autograde.feedback``). The process
+        is forked from this one now, so make the writer before this process starts any thread."""
+        writer = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                                                        initializer=_open_api, initargs=(self.root, nice))
+        writer.submit(os.getpid)  # the fork, now
+        return writer
 
     # -- submissions -------------------------------------------------------------
     def write_submission(self, student, replace=None, blank=False):
@@ -169,3 +189,20 @@ class Course:
                 nb = gb.find_submission_notebook(name, ASSIGNMENT, student)
                 result[name] = {g.name: (g.score, g.max_score) for g in nb.grades}
             return result
+
+
+_api = None  # the feedback writer's nbgrader API (in that process)
+
+
+def _open_api(root, nice):
+    global _api
+    os.nice(nice)
+    _api = Course(root).api()
+
+
+def write_feedback(student):
+    """In a ``Course.feedback_writer`` process: one student's feedback pages; raise with nbgrader's log if it fails."""
+    result = _api.generate_feedback(ASSIGNMENT, student, force=True)
+    if not result.get("success"):
+        raise NbgraderFailed(f"nbgrader generate_feedback for {student} failed:\n{result.get('log')}\n{result.get('error')}")
+    return student

@@ -15,8 +15,10 @@ check's name) and its score; the cell's outputs carry the check's message (the
 catalogue mistake when one matched).
 
 ``FeedbackExporter`` writes the pages (``c.GenerateFeedback.exporter_class``): nbconvert's
-HTML exporter, but the alt text it adds to images is added without re-parsing the page.
+HTML exporter, but the alt text it adds to images is added without re-parsing the page, and
+code highlighted once is remembered for the other pages written by the same process.
 """
+import json
 import re
 
 from nbconvert.exporters import HTMLExporter, TemplateExporter
@@ -81,19 +83,45 @@ class RedactHiddenTests(Preprocessor):
             output.data = {"text/plain": REDACTED}
 
 
+class RememberedHighlight(Highlight2HTML):
+    """nbconvert's code highlighting, remembered for the pages this process writes next.
+
+    Pygments' pure-Python lexer is about half of a feedback page's time, and every student's pages
+    hold the same code but for their answers: the release's cells, and the test cells (whose hidden
+    blocks are redacted to the same line). The key is everything the highlighted HTML depends on: of
+    the cell's metadata nbconvert reads only ``magics_language`` (the rest differs from student to
+    student: execution times, scores).
+    """
+
+    remembered = {}
+    most = 20_000  # cells; a class's 8 notebooks have about 500 that are not answers
+
+    def __call__(self, source, language=None, metadata=None):
+        key = (source, language or self.pygments_lexer, (metadata or {}).get("magics_language"),
+               json.dumps(self.extra_formatter_options, sort_keys=True, default=str))
+        html = self.remembered.get(key)
+        if html is None:
+            if len(self.remembered) >= self.most:
+                self.remembered.clear()
+            html = self.remembered[key] = super().__call__(source, language, metadata)
+        return html
+
+
 NO_ALT = "No description has been provided for this image"
 IMG_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\salt\s*=)", re.I)
 
 
 class FeedbackExporter(HTMLExporter):
-    """nbconvert's HTML exporter for nbgrader's feedback template, about twice as fast.
+    """nbconvert's HTML exporter for nbgrader's feedback template, about twice as fast (three times
+    for the pages after a class's first student, when one process writes them all).
 
     After rendering, ``HTMLExporter`` parses the whole page with BeautifulSoup's pure-Python
     parser and serialises it again, only to give every ``<img>`` without one an ``alt`` text
     and JupyterLab-template cells a ``tabindex``: more than half of a feedback page's time
     (a page holds a few hundred kB of highlighted code and base64 figures). The feedback
     template is classic-based (no JupyterLab cells), so here the alt text is inserted into
-    the rendered page directly. Any other template gets nbconvert's own pass.
+    the rendered page directly, and code is highlighted by ``RememberedHighlight``. Any other
+    template gets nbconvert's own pass.
     """
 
     def from_notebook_node(self, nb, resources=None, **kw):
@@ -103,7 +131,7 @@ class FeedbackExporter(HTMLExporter):
         language = nb.metadata.get("language_info", {})
         lexer = language.get("pygments_lexer", language.get("name", None))
         self.register_filter("highlight_code",
-                             self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+                             self.filters.get("highlight_code", RememberedHighlight(pygments_lexer=lexer, parent=self)))
         resources = self._init_resources(resources)
         self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata,
                                                                        parent=self, resources=resources))

@@ -20,9 +20,18 @@ nbgrader metadata agree with the released assignment, as recorded in the gradebo
 Each change is logged and listed in a note at the top of the autograded notebook, so the
 instructor (formgrader) and the student (feedback) see what was graded and why. The
 submitted file itself is never modified: nbgrader sanitizes a copy.
+
+``CheckCellMetadata`` is nbgrader's check of the metadata (run before and after grading),
+with the same verdicts, about ten times as fast (see its docstring).
 """
+import traceback
+
+import jsonschema
 from nbformat.v4 import new_markdown_cell
 from nbgrader.api import Gradebook
+from nbgrader.nbgraderformat import MetadataValidator, ValidationError
+from nbgrader.nbgraderformat.common import BaseMetadataValidator
+from nbgrader.preprocessors import CheckCellMetadata as NbgraderCheckCellMetadata
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 NOTE_TAG = "autograde-metadata-note"
@@ -91,3 +100,42 @@ class RestoreCellMetadata(NbGraderPreprocessor):
     def preprocess_cell(self, cell, resources, index):  # the work is done on the notebook as a whole
         return cell, resources
 
+
+class _SchemaCheckedOnce(BaseMetadataValidator):
+    """nbgrader's validation of one cell's metadata against its JSON schema, with the validator made
+    once: nbgrader calls ``jsonschema.validate``, which checks the schema itself against jsonschema's
+    metaschema before every cell (most of the time of a check, ~0.3 s for the course's 8 notebooks)."""
+
+    _validators = {}  # schema version: jsonschema validator
+
+    def validate_cell(self, cell):
+        meta = cell.metadata.get("nbgrader")
+        if meta is None or meta.get("schema_version", 0) != self.schema_version:
+            return super().validate_cell(cell)  # nbgrader's own verdict on an old or a new schema
+        validator = self._validators.get(self.schema_version)
+        if validator is None:
+            kind = jsonschema.validators.validator_for(self.schema)
+            kind.check_schema(self.schema)
+            validator = self._validators[self.schema_version] = kind(self.schema)
+        error = jsonschema.exceptions.best_match(validator.iter_errors(meta))  # as jsonschema.validate does
+        if error is not None:
+            raise error
+
+
+class _Validator(MetadataValidator, _SchemaCheckedOnce):
+    """nbgrader's metadata validator (its checks of each cell and of the notebook's grade ids), whose
+    per-cell schema check is ``_SchemaCheckedOnce``'s (next in the method order after nbgrader's)."""
+
+
+class CheckCellMetadata(NbgraderCheckCellMetadata):
+    """nbgrader's ``CheckCellMetadata`` with its schema checked once per process instead of once per cell."""
+
+    def preprocess(self, nb, resources):
+        try:
+            _Validator().validate_nb(nb)
+        except ValidationError:
+            self.log.error(traceback.format_exc())
+            msg = "Notebook failed to validate; the nbgrader metadata may be corrupted."
+            self.log.error(msg)
+            raise ValidationError(msg)
+        return nb, resources

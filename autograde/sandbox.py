@@ -20,12 +20,15 @@ death (stopping the stuck kernel) as an error in that cell and marks the cells a
 it as not run, so the notebook is still graded: what passed before keeps its points.
 """
 import resource
+import time
+from queue import Empty
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Integer
+from traitlets import DottedObjectName, Integer, Type
 
 DEFAULT_MEMORY_LIMIT = 4 * 2**30  # bytes of address space per kernel: numpy and a plot fit in well under 1 GB
 
@@ -39,7 +42,40 @@ def _apply_limits(limits, setup=None):
     return apply
 
 
+class PromptKernelClient(AsyncKernelClient):
+    """jupyter_client's kernel client, ready as soon as the kernel has answered ``kernel_info``.
+
+    jupyter_client's ``wait_for_ready`` then drains iopub until it has been silent for 0.2 s, at every
+    kernel start (eight per student): idle time that a grading worker cannot give to another student.
+    What it drains (the kernel's busy and idle statuses for ``kernel_info``) nbclient ignores anyway,
+    as it reads only the messages that answer its own requests.
+    """
+
+    async def wait_for_ready(self, timeout=None):
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:  # jupyter_client's loop, without the drain that follows it
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                try:  # iopub is connected once it carries a message (else ask again)
+                    await self.iopub_channel.get_msg(timeout=0.2)
+                except Empty:
+                    pass
+                else:
+                    self._handle_kernel_info_reply(reply)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+
 class LimitedKernelManager(AsyncKernelManager):
+    client_class = DottedObjectName("autograde.sandbox.PromptKernelClient")
+    client_factory = Type(PromptKernelClient, klass=AsyncKernelClient, config=True)
     memory_limit = Integer(DEFAULT_MEMORY_LIMIT, allow_none=True,
                            help="Address-space limit (bytes) of each kernel; None or 0: no limit.").tag(config=True)
 

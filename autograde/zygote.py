@@ -32,10 +32,22 @@ EVIDENCE_FD = 250  # where a kernel finds its evidence descriptor (the number is
 def warm_up():
     """Import what each kernel would import first, with the backend ipykernel would choose."""
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    # what ipykernel's kernelspec sets when frozen modules are on (debugpy then says so on stderr)
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     import ipykernel.ipkernel  # noqa: F401
     import ipykernel.kernelapp  # noqa: F401
+    # what every kernel imports later: debugpy (a tenth of a second of its start), IPython's
+    # completer, history database and traceback formatting (at a cell's first error)
+    import ipykernel.debugger  # noqa: F401
+    import IPython.core.completerlib  # noqa: F401
+    try:
+        import sqlite3  # noqa: F401
+        import stack_data  # noqa: F401
+    except ImportError:  # IPython does without them
+        pass
     try:
         import numpy  # noqa: F401
+        import numpy.random  # noqa: F401
         import matplotlib.pyplot  # noqa: F401  (the backend itself is loaded at the first figure, as always)
     except ImportError:  # a course without them: the kernels import what they use
         pass

@@ -3,10 +3,12 @@
 # Idempotent: reinstalls only when pyproject.toml changes.
 # The packages are installed by uv (a pinned wheel from PyPI, put into the venv by the outer pip:
 # a venv made without a pip of its own takes 0.2 s instead of 5): it downloads and installs in
-# parallel, about 20 s here against a minute and a half for pip alone. It compiles the bytecode too,
-# as pip does: grading kernels see the environment read-only and would otherwise compile numpy,
-# matplotlib and ipykernel again in every kernel, and the grader's processes would each compile
-# what they import on their first run.
+# parallel, a few seconds here against a minute and a half for pip alone.
+# Bytecode: grading kernels see the environment read-only and would compile numpy, matplotlib and
+# ipykernel again in every kernel without it, and with PYTHONDONTWRITEBYTECODE set (as in many
+# containers) every process of the grader would compile what it imports. scripts/warm_bytecode.py
+# compiles what the course's programs import (7 s here); `setup.sh all`, which the test command runs,
+# compiles the rest of the environment too, once (JupyterLab, the test tools: 13 s).
 # UV=0 installs with pip instead. The venv has no pip: `.venv/bin/uv pip install ...` adds a package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,22 +23,28 @@ pip_into_venv() {  # the outer pip (22.3 or newer), installing into .venv
 }
 stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-    echo "installing the course environment into .venv (about 20 s, once)"
+    echo "installing the course environment into .venv (about 10 s, once)"
     installed=0
     if [ "${UV:-1}" != 0 ]; then
         if [ ! -x .venv/bin/uv ]; then
             pip_into_venv "uv==$UV_VERSION"
         fi
         if [ -x .venv/bin/uv ]; then
-            .venv/bin/uv pip install --quiet --compile-bytecode --python .venv/bin/python -e '.[test]' && installed=1 \
+            .venv/bin/uv pip install --quiet --python .venv/bin/python -e '.[test]' && installed=1 \
                 || echo "uv could not install the environment; trying pip"
         fi
     fi
     if [ "$installed" = 0 ]; then
         pip_into_venv -e '.[test]'
     fi
-    # fail here, not later, if the install broke (nbgrader_cli first: it leaves out a 2.5 s grammar)
-    .venv/bin/python -c "import autograde.nbgrader_cli, nbgrader.apps, numpy"
-    rm -f .venv/.installed-*
+    # this fails, here and not later, if the install broke
+    .venv/bin/python scripts/warm_bytecode.py
+    rm -f .venv/.installed-* .venv/.compiled-*
     touch "$stamp"
+fi
+compiled="${stamp/installed/compiled}"
+if [ "${1:-}" = all ] && [ ! -f "$compiled" ]; then
+    echo "compiling the rest of the environment's bytecode (about 15 s, once)"
+    .venv/bin/python -m compileall -q -j 0 .venv/lib >/dev/null
+    touch "$compiled"
 fi

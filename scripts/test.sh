@@ -2,7 +2,7 @@
 # The course's test suite: set up, then pytest (extra arguments go to pytest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh all  # the whole environment compiled: the tests start JupyterLab and more
 bash scripts/install_browser.sh  # chromium for tests/test_browser.py
 export PATH="$PWD/.venv/bin:$PATH"
 exec python -m pytest "$@"

@@ -264,22 +264,34 @@ def test_feedback_never_shows_hidden_tests(graded_class):
 
 
 def test_feedback_pages_are_nbconverts_pages(graded_class):
-    """The course's feedback exporter skips nbconvert's re-parse of each page: the pages must still be
-    the same documents (same elements, attributes and text, the images' alt text included)."""
+    """The course's feedback exporter skips nbconvert's re-parse of each page, and remembers the code it
+    highlighted for the next pages its process writes (as the demo writes a class's feedback): the pages
+    must still be nbconvert's documents (same elements, attributes and text, the images' alt text
+    included), for the second student as for the first."""
     from bs4 import BeautifulSoup
+
+    from autograde.feedback import RememberedHighlight
     course, _, _, _ = graded_class
-    course.feedback("buggy")
-    ours = {p.name: p.read_text() for p in course.folder("feedback", "buggy").glob("*.html")}
-    course.nbgrader("generate_feedback", "rnn", "--force", "--student=buggy",
-                    "--GenerateFeedback.exporter_class=nbconvert.exporters.HTMLExporter")
-    stock = {p.name: p.read_text() for p in course.folder("feedback", "buggy").glob("*.html")}
-    assert ours and sorted(ours) == sorted(stock)
+    students = ("buggy", "correct")
+    RememberedHighlight.remembered.clear()
+    api = course.api()  # one process for both, as course.feedback_writer() does
+    for student in students:
+        result = api.generate_feedback("rnn", student, force=True)
+        assert result["success"], result["log"]
+    ours = {(s, p.name): p.read_text() for s in students for p in course.folder("feedback", s).glob("*.html")}
+    assert len(RememberedHighlight.remembered) > 20
+    for student in students:
+        course.nbgrader("generate_feedback", "rnn", "--force", f"--student={student}",
+                        "--GenerateFeedback.exporter_class=nbconvert.exporters.HTMLExporter")
+    stock = {(s, p.name): p.read_text() for s in students for p in course.folder("feedback", s).glob("*.html")}
+    assert ours and sorted(ours) == sorted(stock) and len(ours) == 2 * len(course.notebook_names())
     assert any("<img" in page for page in ours.values())
     for name, page in ours.items():
         assert page != stock[name]  # nbconvert's serialisation differs in form...
         assert str(BeautifulSoup(page, "html.parser")) == str(BeautifulSoup(stock[name], "html.parser")), name
     assert all("<img src" not in page for page in ours.values())  # ...and every figure has its alt text
-    course.feedback("buggy")
+    for student in students:
+        course.feedback(student)
 
 
 def test_report_and_csv(graded_class):

@@ -84,3 +84,46 @@ def test_a_clean_submission_gets_no_note(slipped):
     course, first, _ = slipped
     graded = notebooks.read(course.folder("autograded", "correct") / f"{first}.ipynb")
     assert not [c for c in graded.cells if NOTE_TAG in c.metadata.get("tags", [])]
+
+
+def _corrupt(change):
+    def corrupted(nb):
+        cell = next(c for c in nb.cells if notebooks.is_test(c))
+        change(cell, nb)
+        return nb
+    return corrupted
+
+
+CORRUPTIONS = {
+    "clean": lambda cell, nb: None,
+    "points as text": lambda cell, nb: cell.metadata.nbgrader.update(points="two"),
+    "unknown flag type": lambda cell, nb: cell.metadata.nbgrader.update(grade="yes"),
+    "no grade id": lambda cell, nb: cell.metadata.nbgrader.pop("grade_id"),
+    "empty grade id": lambda cell, nb: cell.metadata.nbgrader.update(grade_id=""),
+    "graded without points": lambda cell, nb: cell.metadata.nbgrader.pop("points"),
+    "old schema": lambda cell, nb: cell.metadata.nbgrader.update(schema_version=1),
+    "new schema": lambda cell, nb: cell.metadata.nbgrader.update(schema_version=4),
+    "duplicate grade id": lambda cell, nb: nb.cells.append(copy.deepcopy(cell)),
+    "code task cell": lambda cell, nb: cell.metadata.nbgrader.update(task=True),
+    "missing required key": lambda cell, nb: cell.metadata.nbgrader.pop("locked"),
+}
+
+
+@pytest.mark.parametrize("corruption", sorted(CORRUPTIONS))
+def test_the_metadata_check_gives_nbgraders_verdicts(corruption):
+    """autograde.repair.CheckCellMetadata builds its schema validator once; on clean and on corrupted
+    metadata it must pass or fail exactly where nbgrader's own CheckCellMetadata does, with the same error."""
+    from nbgrader.preprocessors import CheckCellMetadata as Stock
+
+    from autograde.repair import CheckCellMetadata
+    released = notebooks.read(REPO / "release" / "rnn" / "01_cell_forward.ipynb")
+    verdicts = []
+    for check in (Stock(), CheckCellMetadata(), CheckCellMetadata()):  # the second: the validator made already
+        nb = _corrupt(CORRUPTIONS[corruption])(copy.deepcopy(released))
+        try:
+            check.preprocess(nb, {})
+            verdicts.append(None)
+        except Exception as exc:  # noqa: BLE001 - the verdict is the exception
+            verdicts.append((type(exc), str(exc)))
+    assert verdicts[0] == verdicts[1] == verdicts[2]
+    assert (verdicts[0] is None) == (corruption == "clean")

@@ -11,6 +11,7 @@ import uuid
 import pytest
 
 from autograde.jail import SandboxedKernelManager, WarmSandbox, bwrap_path, check_sandbox
+from autograde.sandbox import PromptKernelClient
 
 pytestmark = pytest.mark.skipif(check_sandbox(bwrap_path()) is not None,
                                 reason=f"bubblewrap cannot build a sandbox here: {check_sandbox(bwrap_path())}")
@@ -103,6 +104,21 @@ def test_each_kernel_starts_as_a_cold_one_would(folders):
     assert first["random"] != second["random"]  # each kernel draws its own seed
     assert subprocess.run(["pgrep", "-f", f"sleep {sleep}"], capture_output=True).returncode == 1  # killed
     assert (ann / "answer.txt").read_text() == "ann" and not (ann / "litter.txt").exists()
+
+
+FIRST_WORDS = 'import sys\nprint("first", flush=True)\nprint("second")\nprint("third", file=sys.stderr)\n'
+
+
+def test_a_kernel_is_ready_when_it_answers_and_its_first_words_all_arrive(folders):
+    """The grader's kernel client (autograde.sandbox.PromptKernelClient) is ready as soon as the kernel
+    has answered kernel_info on shell and iopub, without jupyter_client's wait for iopub to fall silent.
+    iopub must be connected by then: everything the first cell prints arrives, in order, and nothing
+    the kernel published about kernel_info is taken for it. Warm and cold kernels alike."""
+    ann, _ = folders
+    for warm in (True, True, False):
+        printed, km = run(ann, FIRST_WORDS, warm)
+        assert isinstance(km.client(), PromptKernelClient)
+        assert printed == "first\nsecond\nthird\n"
 
 
 def test_another_folder_gets_another_sandbox(folders):

@@ -228,6 +228,22 @@ def run(template, job):
     (job / "answer.json.part").rename(job / "answer.json")
 
 
+def preload_course_modules():
+    """Import what grading the course's notebooks imports, once for the students this server forks
+    for: the executor nbgrader's config names and the modules of the course's hidden checks
+    (``from autograde.checks import nb07``), with the mistake catalogue they consult."""
+    import importlib
+    import pkgutil
+
+    import autograde.checks
+    import autograde.execute  # noqa: F401
+    import autograde.mistakes
+    import autograde.repair  # noqa: F401
+    for package in (autograde.checks, autograde.mistakes):
+        for module in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+            importlib.import_module(module.name)
+
+
 def serve():
     """``python -m autograde.grading.child --serve``: fork one grading process per request.
 
@@ -238,6 +254,7 @@ def serve():
     out = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
     matplotlib_cache()  # built once here, copied into every kernel's sandbox by the forked graders
+    preload_course_modules()
     for line in sys.stdin:
         template, job = line.rstrip("\n").split("\t")
         server = os.getpid()
