@@ -21,8 +21,6 @@ import tempfile
 
 import nbgrader
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.apps import NbGraderAPI
-from nbgrader.coursedir import CourseDirectory
 
 from autograde.course import Course
 from autograde.nbgrader_cli import stamp_in_process
@@ -75,12 +73,8 @@ def _generate(course_root, destination, assignment, db_url=None):
             (scratch.root / module.name).write_bytes(module.read_bytes())
     with open(scratch.root / "nbgrader_config.py", "a") as config:
         config.write(SCRATCH_DB)
-    config = scratch.config()
-    config.CourseDirectory.root = str(scratch.root)
-    config.CourseDirectory.db_url = db_url or scratch.db_url
-    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
     stamp_in_process()  # the scratch gradebook is new: no `alembic heads` process (4 s)
-    result = api.generate_assignment(assignment, force=True, create=True)
+    result = scratch.api(db_url).generate_assignment(assignment, force=True, create=True)
     if not result.get("success"):
         raise GradingError(f"nbgrader generate_assignment failed in a scratch course:\n{result.get('log')}\n{result.get('error')}")
     return scratch
