@@ -23,7 +23,7 @@ pip_into_venv() {  # the outer pip (22.3 or newer), installing into .venv
 }
 stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-    echo "installing the course environment into .venv (about 10 s, once)"
+    echo "installing the course environment into .venv (about 15 s, once)"
     installed=0
     if [ "${UV:-1}" != 0 ]; then
         if [ ! -x .venv/bin/uv ]; then
