@@ -51,6 +51,7 @@ def grader():
         importlib.import_module(module.name)
     for name in MODULES:
         importlib.import_module(name)
+    autograde.zygote.warm_up()  # what a student's warm parent imports for its kernels (stack_data, ...)
     from nbgrader.api import Gradebook
     autograde.nbgrader_cli.stamp_in_process()  # as the course's programs do (it reads the migration scripts)
     with tempfile.TemporaryDirectory() as scratch, Gradebook(f"sqlite:///{scratch}/gradebook.db"):
