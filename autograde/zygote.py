@@ -11,7 +11,9 @@ grader asks for. It never runs a submission's code itself.
 Requests are JSON lines; the grader's answer to each is one JSON line:
 
 * ``{"op": "kernel", "argv": [...], "env": {...}, "cwd": "...", "limits": {...}}``, with the
-  kernel's evidence descriptor attached (``SCM_RIGHTS``): ``{"pid": <pid in the sandbox>}``;
+  kernel's evidence descriptor attached (``SCM_RIGHTS``): ``{"pid": <pid in the sandbox>}``; the
+  kernel's folder ``cwd`` (a tmpfs of its own) is first filled afresh from the read-only copy the
+  grader keeps of the notebook's folder;
 * ``{"op": "clean"}``: every other process in the sandbox is killed (the kernel that ended and
   whatever it left running), ``/tmp`` is emptied but for what the sandbox mounted there:
   ``{"clean": true}``.
@@ -19,9 +21,11 @@ Requests are JSON lines; the grader's answer to each is one JSON line:
 The file is self-contained (it is not imported from the ``autograde`` package, which the
 sandbox hides): ``python zygote.py SOCKET``.
 """
+import contextlib
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import sys
@@ -87,6 +91,24 @@ def become_kernel(request, evidence_fd):
     os._exit(code)
 
 
+SEED = "/run/autograde"  # the read-only originals the grader binds into the sandbox (autograde.jail.SEED)
+
+
+def seed(cwd):
+    """Give the next kernel its own copy of the notebook's folder (a size-capped tmpfs at ``cwd``) and of
+    matplotlib's font list, from the read-only originals."""
+    _empty(cwd)
+    with contextlib.suppress(OSError):
+        shutil.copytree(os.path.join(SEED, "folder"), cwd, dirs_exist_ok=True)
+    seed_fonts()
+
+
+def seed_fonts():
+    if os.path.isdir(os.path.join(SEED, "matplotlib")):
+        with contextlib.suppress(OSError):
+            shutil.copytree(os.path.join(SEED, "matplotlib"), "/tmp/matplotlib", dirs_exist_ok=True)
+
+
 def clean():
     """Kill every other process of the sandbox (PID 1, bubblewrap, is spared by the kernel), and empty /tmp."""
     try:
@@ -129,6 +151,7 @@ def serve(path):
                     break
                 request = json.loads(line)
                 if request.get("op") == "kernel":
+                    seed(request["cwd"])
                     pid = os.fork()
                     if pid == 0:
                         listener.close()
@@ -158,5 +181,6 @@ def _receive(connection):
 
 
 if __name__ == "__main__":
+    seed_fonts()
     warm_up()
     serve(sys.argv[1])
