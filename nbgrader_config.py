@@ -1,6 +1,14 @@
 """nbgrader configuration of the course. Paths are relative to this folder (the course root)."""
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
 
+# nbgrader copies a submission's files following symbolic links, and stops at a named pipe: with this,
+# it copies regular files only (autograde/nbgrader_files.py). Without the course's package (a student's
+# own machine), nothing is graded here anyway.
+try:
+    import autograde.nbgrader_files  # noqa: F401
+except ImportError:
+    pass
+
 c.CourseDirectory.course_id = "rnn-from-scratch"
 c.CourseDirectory.db_url = "sqlite:///gradebook.db"
 
@@ -11,6 +19,29 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Every cell of a submission gets at most this long; an infinite loop costs that cell, not the class.
 c.Execute.timeout = 120
 c.Execute.interrupt_on_timeout = True
+# ... and all the notebooks of one submission this long in all (10 minutes; a correct one takes well under
+# one): past it, the cells not yet run score 0. A function that ran past a cell's limit once fails its later
+# calls at once. Used by `nbgrader autograde` and grade-class alike (grade-class stops a grading process
+# that is still running a few minutes after this).
+c.GradedExecute.submission_time_limit = 600
+
+# What a grading kernel (autograde.jail.SandboxedKernelManager) may use: memory (the address space of the
+# kernel, which the tmpfs below count against: 4 GiB in all), its writable /tmp, copy of its notebook
+# folder and /dev/shm (tmpfs in the host's memory: 512 MiB in all), CPU time, file size, processes.
+c.LimitedKernelManager.memory_limit = 4 * 2**30
+c.SandboxedKernelManager.tmp_size = 256 * 2**20
+c.SandboxedKernelManager.folder_size = 224 * 2**20
+c.SandboxedKernelManager.shm_size = 32 * 2**20
+c.SandboxedKernelManager.cpu_seconds = 600
+c.SandboxedKernelManager.file_size = 100 * 2**20
+c.SandboxedKernelManager.max_processes = 512
+# A kernel sees only the system's libraries, the Python environment and its own folder; a course whose
+# notebooks read a data folder outside their own names it here (read-only), e.g. ["/srv/data/names"].
+c.SandboxedKernelManager.read_only_paths = []
+# The grader reads at most this much of one reply from a kernel (a function's output), and runs under its
+# own memory cap, so that no submission can exhaust the grading host.
+c.GradedExecute.reply_limit = 64 * 2**20
+c.GradedExecute.grader_memory_limit = 8 * 2**30
 
 # Autograding: nbgrader's own steps, with autograde.execute.GradedExecute in place of Execute. It runs
 # each test cell's hidden check before its visible asserts and lets only the hidden check decide the
@@ -22,6 +53,7 @@ c.Execute.interrupt_on_timeout = True
 # the student renamed or deleted. autograde.repair.CheckCellMetadata (here and below) is nbgrader's
 # CheckCellMetadata with the same verdicts, its JSON schema checked once instead of once per cell.
 c.Autograde.sanitize_preprocessors = [
+    "autograde.repair.RefuseLinks",  # a notebook submitted as a symbolic link is graded as empty
     "autograde.repair.RestoreCellMetadata",
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",

@@ -25,12 +25,16 @@ kernels are those of ``LimitedExecute`` (memory cap, survival of a dead or stuck
 kernel). ``nbgrader_config.py`` puts this class in ``Autograde.autograde_preprocessors``,
 so stock ``nbgrader autograde`` and the class-grading command grade alike.
 """
+import math
+import resource
+import time
+
 from nbformat import NotebookNode
-from traitlets import Bool
+from traitlets import Bool, Integer
 
 from autograde.jail import SandboxedKernelManager
 from autograde.remote import KernelLink, run_hidden
-from autograde.sandbox import LimitedExecute
+from autograde.sandbox import LimitedExecute, _error
 
 HIDDEN_END = "### END HIDDEN TESTS"
 
@@ -97,10 +101,22 @@ class GradedExecute(LimitedExecute):
                                       "the student's kernel, which then must be able to import autograde."
                            ).tag(config=True)
 
+    submission_time_limit = Integer(600, help="Seconds all the notebooks of one submission may run in all (kernel "
+                                              "starts included); past it, the cells not yet run are marked as not "
+                                              "run and score 0, and each cell's own limit (timeout) is cut to what "
+                                              "is left. 0: no such limit.").tag(config=True)
+    reply_limit = Integer(64 * 2**20, help="Most bytes of one message the grader reads from a kernel's probe (a "
+                                           "student function's output, with what it left in its arguments); a "
+                                           "larger one fails that call as the student's error.").tag(config=True)
+    grader_memory_limit = Integer(8 * 2**30, help="Address-space limit (RLIMIT_AS, bytes) of the grading process "
+                                                  "itself, which reads what kernels send: a fault there costs one "
+                                                  "student, not the host. 0: none.").tag(config=True)
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
         super().__init__(*args, **kwargs)
         self._link, self._kernel_managers = None, []
+        self._spent = {}  # seconds each submission (student) has run so far in this grading run
 
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
@@ -110,13 +126,25 @@ class GradedExecute(LimitedExecute):
         return km
 
     def preprocess(self, nb, resources=None, km=None):
-        self._link = KernelLink(self)
+        limit_own_memory(self.grader_memory_limit)
+        self._link = KernelLink(self, self.reply_limit)
         self._kernel_managers = []
+        self._student = ((resources or {}).get("nbgrader") or {}).get("student")
+        self._cell_timeout, self._started = self.timeout, time.monotonic()
         try:
             return super().preprocess(nb, resources, km)
         finally:
+            self.timeout = self._cell_timeout
+            self._spent[self._student] = self._spent.get(self._student, 0) + time.monotonic() - self._started
             self._link.close()
             nb.metadata["autograde"] = {"sandbox": self.evidence()}
+
+    def _time_left(self):
+        """Seconds this submission may still run (inf without a limit)."""
+        if not self.submission_time_limit:
+            return math.inf
+        used = self._spent.get(self._student, 0) + time.monotonic() - self._started
+        return self.submission_time_limit - used
 
     def evidence(self):
         """What the sandbox saw while this notebook was graded (kept in the autograded notebook's metadata,
@@ -130,6 +158,15 @@ class GradedExecute(LimitedExecute):
         return seen
 
     def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and self._died_in is None:
+            left = self._time_left()
+            if left <= 0:
+                limit = self.submission_time_limit
+                cell.outputs = [_error("TimeLimit", "not run: this submission used up its time (" + (
+                    f"{limit / 60:g} minutes" if limit >= 120 else f"{limit} s") + " for all its notebooks)")]
+                return cell, resources
+            # a cell gets its own limit, or what is left of the submission's (an endless loop stops there)
+            self.timeout = min(self._cell_timeout, max(1, math.ceil(left))) if self._cell_timeout else math.ceil(left)
         if not _is_grade_cell(cell):
             return super().preprocess_cell(cell, resources, index)
         hidden, visible = split_hidden(cell.source)
@@ -155,3 +192,13 @@ class GradedExecute(LimitedExecute):
             cell.source = hidden + visible
         cell.outputs = outputs
         return cell, resources
+
+
+def limit_own_memory(limit):
+    """Lower this process's soft address-space limit to ``limit`` bytes (0: leave it). The hard limit is
+    left as it is, so that kernels started from here can still be given their own."""
+    if not limit:
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY or soft > limit:
+        resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))

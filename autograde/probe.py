@@ -152,10 +152,10 @@ def _same_kind(a, b):
 # -- kernel side ----------------------------------------------------------------------------------
 def _ask(prefix, message):
     """Send ``message`` to the grader over the stdin channel and return its answer."""
-    return builtins.input(prefix + json.dumps(message))
+    return builtins.input(prefix + _sized(message))
 
 
-_JUDGE = {"path": None, "socket": None}
+_JUDGE = {"path": None, "socket": None, "limit": None}
 
 
 def _ask_part(request):
@@ -174,8 +174,19 @@ def _judge():
     return _JUDGE["socket"]
 
 
+def _sized(message, wrapped=False):
+    """``message`` as JSON text, or, when it is longer than the grader reads, a short reply saying so
+    (``wrapped``: the reply is ``message["reply"]``)."""
+    text = json.dumps(message)
+    limit = _JUDGE["limit"]
+    if limit is not None and len(text) > limit:
+        note = {"too_large": f"{len(text):,} bytes, more than the {limit:,} the grader reads"}
+        text = json.dumps({"reply": note} if wrapped else note)
+    return text
+
+
 def send_message(sock, message):
-    data = json.dumps(message).encode()
+    data = _sized(message, wrapped="reply" in message).encode()
     sock.sendall(struct.pack("!Q", len(data)) + data)
 
 
@@ -257,15 +268,21 @@ class Probe:
         """Serve requests that come over the grader's socket until it sends "end" (reference-part calls
         made meanwhile go over the same socket, and are told apart by the grader)."""
         sock = _judge()
-        while True:
-            request = receive_message(sock)
-            if request.get("op") == "end":
-                return
-            try:
-                reply = getattr(self, "op_" + request["op"])(**request["args"])
-            except Exception as exc:
-                reply = {"probe_error": f"{type(exc).__name__}: {exc}"}
-            send_message(sock, {"reply": reply})
+        try:
+            while True:
+                request = receive_message(sock)
+                if request.get("op") == "end":  # the grader's next block connects afresh
+                    _JUDGE["socket"] = None
+                    sock.close()
+                    return
+                try:
+                    reply = getattr(self, "op_" + request["op"])(**request["args"])
+                except Exception as exc:
+                    reply = {"probe_error": f"{type(exc).__name__}: {exc}"}
+                send_message(sock, {"reply": reply})
+        except OSError:  # the grader dropped the connection (a message it would not read): the next session
+            _JUDGE["socket"] = None  # connects again
+            raise
 
     def _function_globals(self, name):
         fn = self.namespace.get(name)
@@ -312,6 +329,15 @@ class Probe:
         calls, self.recorded = getattr(self, "recorded", []), []
         return {"calls": None if len(calls) >= MAX_RECORDED else calls}
 
+    def op_stuck(self, name, message):
+        """``name`` ran past the time limit: from now on the notebook's own cells calling it fail at once."""
+        def stuck(*args, **kwargs):
+            raise TimeoutError(message)
+        stuck.__name__ = stuck.__qualname__ = name
+        if name in self.namespace:
+            self.namespace[name] = stuck
+        return {}
+
     def op_call(self, name, args, kwargs, repeat=None):
         fn = self.namespace.get(name)
         if fn is None:
@@ -342,10 +368,11 @@ def _describe_error(fn, exc):
             "own": code is None or code is getattr(fn, "__code__", None)}
 
 
-def install(namespace, judge_socket=None):
+def install(namespace, judge_socket=None, reply_limit=None):
     """Called once in the kernel: ``__autograde_probe__`` in the notebook's globals; ``judge_socket``:
-    the path of the grader's Unix socket for reference-part calls, if it offers one."""
-    _JUDGE["path"] = judge_socket
+    the path of the grader's Unix socket for reference-part calls, if it offers one; ``reply_limit``:
+    the most characters of one message the grader reads (a larger reply is replaced by a note saying so)."""
+    _JUDGE["path"], _JUDGE["limit"] = judge_socket, reply_limit
     probe = Probe(namespace)
     namespace["__autograde_probe__"] = probe
     return probe

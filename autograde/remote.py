@@ -39,6 +39,28 @@ class KernelGone(CheckFailed):
     """The kernel died or stopped answering while it ran the student's function."""
 
 
+class ReplyTooLarge(ValueError):
+    """A message from the kernel announced more bytes than the grader reads (``KernelLink.reply_limit``)."""
+
+    def __init__(self, size, limit):
+        super().__init__(f"{size:,} bytes, more than the {limit:,} the grader reads")
+        self.size, self.limit = size, limit
+
+
+def read_message(data):
+    """The JSON object a kernel sent: a dict, or ValueError for anything else (bad bytes, bad JSON, nesting
+    deep enough to exhaust the parser)."""
+    try:
+        message = json.loads(data)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except (UnicodeDecodeError, TypeError) as exc:
+        raise ValueError(str(exc)[:200]) from None
+    if not isinstance(message, dict):
+        raise ValueError("not a JSON object")
+    return message
+
+
 class RemoteNotImplemented(NotImplementedError):
     """The student's function raised NotImplementedError; ``own``: raised by its own body."""
 
@@ -49,6 +71,8 @@ class RemoteNotImplemented(NotImplementedError):
 
 def _exception(error):
     """An exception like the one the student's function raised (builtin types keep their type)."""
+    if not isinstance(error, dict):
+        return StudentError("your function failed, and the grader could not read how")
     name, message = str(error.get("type", "Exception"))[:100], str(error.get("message", ""))
     if name == "NotImplementedError":
         return RemoteNotImplemented(message, bool(error.get("own")), str(error.get("raised_by", "")))
@@ -61,8 +85,10 @@ def _exception(error):
 class KernelLink:
     """Requests to the probe in the kernel of an nbclient ``client`` (``GradedExecute``)."""
 
-    def __init__(self, client):
+    def __init__(self, client, reply_limit=64 * 2**20):
         self.client = client
+        self.reply_limit = reply_limit  # bytes of one message from the kernel, at most
+        self.stuck = {}  # name of a function that ran past the time limit -> the message its later calls get
         self.installed = False
         self.reference = {}  # part name -> the solution's function, answered while a check has them in place
         self.timed_out = False
@@ -71,14 +97,11 @@ class KernelLink:
         # sandboxed kernels: one execution (the probe's session) serves all the requests of a hidden block
         # over the socket, a round trip of tens of microseconds against milliseconds for an execution each
         self.session = self.pending = None
-        self.broken = False
 
     def request(self, op, **args):
         """The probe's reply to one request (a dict), answering reference-part calls meanwhile."""
         if self.client._died_in is not None:
             raise KernelGone("not run: the kernel had already stopped")
-        if self.broken:
-            raise CheckFailed("not run: your kernel broke its connection to the grader earlier in this notebook")
         if not self.installed:
             self._execute(self._install_code())
             self.installed = True
@@ -89,6 +112,10 @@ class KernelLink:
         if reply is None:
             raise CheckFailed("your kernel ended the request without an answer (it ended the grader's "
                               "call with an exception the grader could not catch, such as SystemExit)")
+        if not isinstance(reply, dict):
+            raise CheckFailed("your kernel answered the grader with something that is not a reply")
+        if "too_large" in reply:
+            raise StudentError(f"your function's output is too large for the grader: {reply['too_large']}")
         if "probe_error" in reply:
             raise CheckFailed(f"the grader's call into your kernel failed: {reply['probe_error'][:300]}")
         return reply
@@ -98,9 +125,12 @@ class KernelLink:
         if self.session is None:
             return
         msg_id, self.session, self.pending = self.session, None, {"op": "end"}
-        if self.client._died_in is None and not self.broken:
+        if self.client._died_in is None and self.connection is not None:
             with contextlib.suppress(CheckFailed):
                 run_sync(self._serve)(msg_id, True)
+        # each hidden block gets a connection of its own: whatever the kernel writes between blocks
+        # (a student function run by a visible test, say) is never read as a reply
+        self._drop_connection()
 
     async def _session_request(self, request):
         if self.session is None:
@@ -111,6 +141,12 @@ class KernelLink:
         if reply is None:  # the session's execution ended without answering: the next request starts another
             self.session = None
         return reply
+
+    def _drop_connection(self):
+        if self.connection is not None:
+            with contextlib.suppress(OSError):
+                self.connection.close()
+            self.connection = None
 
     def close(self):
         for sock in (self.connection, self.listener):
@@ -124,7 +160,7 @@ class KernelLink:
                 "    import types\n"
                 "    module = types.ModuleType('autograde_probe')\n"
                 f"    exec(compile({PROBE_SOURCE!r}, 'autograde_probe', 'exec'), module.__dict__)\n"
-                f"    module.install(globals(), {self._listen()!r})\n"
+                f"    module.install(globals(), {self._listen()!r}, {self.reply_limit!r})\n"
                 "__autograde_install__()\n"
                 "del __autograde_install__\n")
 
@@ -152,7 +188,9 @@ class KernelLink:
             data, self.pending = json.dumps(self.pending).encode(), None
             await loop.sock_sendall(self.connection, struct.pack("!Q", len(data)) + data)
         size = struct.unpack("!Q", await self._receive(8))[0]
-        return json.loads(await self._receive(size))
+        if size > self.reply_limit:  # never read: the kernel's flood stays in the kernel
+            raise ReplyTooLarge(size, self.reply_limit)
+        return read_message(await self._receive(size))
 
     async def _receive(self, size):
         loop, chunks, left = asyncio.get_running_loop(), [], size
@@ -209,24 +247,37 @@ class KernelLink:
                     stdin = asyncio.ensure_future(kc.get_stdin_msg())
                     if msg["parent_header"].get("msg_id") != msg_id:
                         continue
-                    prompt = msg["content"].get("prompt", "")
+                    prompt = str(msg["content"].get("prompt", ""))
+                    if len(prompt) > self.reply_limit:
+                        kc.input("")
+                        raise StudentError(f"your function's output is too large for the grader "
+                                           f"({ReplyTooLarge(len(prompt), self.reply_limit)})")
                     if prompt.startswith(probe.REPLY):
-                        reply = json.loads(prompt[len(probe.REPLY):])
+                        reply = read_message(prompt[len(probe.REPLY):])
                         kc.input("")
                     elif prompt.startswith(probe.PART):
-                        kc.input(json.dumps(self._answer_part(json.loads(prompt[len(probe.PART):]))))
+                        kc.input(json.dumps(self._answer_part(read_message(prompt[len(probe.PART):]))))
                     else:  # the student's own input(): there is no one to answer it
                         kc.input("")
                 if judge is not None and judge in done:
                     try:
                         request = judge.result()
-                        if not isinstance(request, dict):
-                            raise ValueError("not a message")
-                    except (ConnectionError, OSError, ValueError, struct.error):
-                        judge = None  # a kernel that broke its socket: its reference parts fail from now on
+                    except ReplyTooLarge as exc:
+                        # never read, so the connection is out of step: drop it (the probe connects again for
+                        # the next request), stop what still sends, and fail this call as the student's
+                        self._drop_connection()
+                        await self.client.km.interrupt_kernel()
+                        self.session = None
+                        raise StudentError(f"your function's output is too large for the grader ({exc})") from None
+                    except (ConnectionError, OSError, ValueError, struct.error) as exc:
+                        # a message cut short, malformed, or a socket closed: this call fails; the probe
+                        # connects again for the next one
+                        self._drop_connection()
+                        await self.client.km.interrupt_kernel()  # whatever still runs there for this call
                         if session:
-                            self.broken = True
-                            raise CheckFailed("your kernel broke its connection to the grader") from None
+                            self.session = None
+                            raise CheckFailed(f"your kernel broke its connection to the grader ({exc})") from None
+                        judge = None  # its reference parts fail until the request ends
                     else:
                         if session and "reply" in request:
                             return request["reply"]
@@ -372,6 +423,8 @@ class RemoteFunction:
         return self._call(args, kwargs, n)
 
     def _call(self, args, kwargs, repeat):
+        if self.__name__ in self.link.stuck:  # it ran past the time limit once: not another wait
+            raise StudentError(self.link.stuck[self.__name__])
         reply = self.link.request("call", name=self.__name__, args=probe.encode(list(args)),
                                   kwargs=probe.encode(kwargs), repeat=repeat)
         if reply.get("missing"):
@@ -389,8 +442,13 @@ class RemoteFunction:
             pass  # the arguments came back unreadable: they then count as unchanged
         if "error" in reply:
             if self.link.timed_out and reply["error"].get("type") == "KeyboardInterrupt":
-                raise StudentError(f"`{self.__name__}` did not return within the time limit of a cell "
-                                   f"({self.link.client.timeout} s) and was stopped: an endless loop?")
+                message = (f"`{self.__name__}` did not return within the time limit of a cell "
+                           f"({self.link.client.timeout:g} s) and was stopped: an endless loop? Later calls of it "
+                           f"fail at once.")
+                self.link.stuck[self.__name__] = message
+                with contextlib.suppress(CheckFailed):  # the notebook's own cells get the same answer
+                    self.link.request("stuck", name=self.__name__, message=message)
+                raise StudentError(message)
             raise _exception(reply["error"])
         try:
             return probe.decode(reply["result"])

@@ -21,9 +21,15 @@ Each change is logged and listed in a note at the top of the autograded notebook
 instructor (formgrader) and the student (feedback) see what was graded and why. The
 submitted file itself is never modified: nbgrader sanitizes a copy.
 
+``RefuseLinks`` grades a notebook submitted as a symbolic link as an empty one (nbgrader would read
+what it points to: the course's source notebook, say).
+
 ``CheckCellMetadata`` is nbgrader's check of the metadata (run before and after grading),
 with the same verdicts, about ten times as fast (see its docstring).
 """
+import os
+import pathlib
+import stat
 import traceback
 
 import jsonschema
@@ -35,6 +41,45 @@ from nbgrader.preprocessors import CheckCellMetadata as NbgraderCheckCellMetadat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 NOTE_TAG = "autograde-metadata-note"
+
+
+class RefuseLinks(NbGraderPreprocessor):
+    """A submitted notebook that is a symbolic link (or lies in a linked folder) is graded as empty.
+
+    nbgrader reads a submission's notebooks by path, following links: a link to the course's source
+    notebook would be graded as the instructor's solution. This step, first among the sanitize steps,
+    empties every cell of such a notebook (nbgrader then puts the released test cells back, so it scores
+    what a blank one scores) and says why in a note at its top."""
+
+    def preprocess(self, nb, resources):
+        meta = resources.get("metadata", {})
+        path = pathlib.Path(meta.get("path", "."), meta.get("name", "") + ".ipynb")
+        if not _linked(path):
+            return nb, resources
+        for cell in nb.cells:
+            cell.source = ""
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        note = new_markdown_cell("**Autograding note:** this notebook was submitted as a symbolic link (or inside "
+                                 "a linked folder). Only a notebook's own file is graded: it was graded as empty.")
+        note.metadata["tags"] = ["autograde-link-note"]
+        if nb.get("nbformat_minor", 5) < 5:  # cell ids came with nbformat 4.5
+            note.pop("id", None)
+        nb.cells.insert(0, note)
+        self.log.warning("%s is a symbolic link: graded as empty", path)
+        return nb, resources
+
+
+def _linked(path):
+    """Whether the notebook at ``path`` (``submitted/<student>/<assignment>/<name>.ipynb``), its assignment
+    folder or its student folder is a symbolic link, or the notebook not a regular file."""
+    path = pathlib.Path(os.path.abspath(path))
+    if any(part.is_symlink() for part in (path, path.parent, path.parent.parent)):
+        return True
+    try:
+        return not stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 class RestoreCellMetadata(NbGraderPreprocessor):

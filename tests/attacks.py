@@ -5,6 +5,8 @@ it tries every way to make the hidden checks pass without a correct function. It
 nothing: the checks run in the grader's process (autograde.remote), which the kernel cannot reach,
 and the solution and the checks are not in the kernel's file system.
 """
+import os
+import shutil
 
 JUDGE_ATTACK = '''
 import ast, builtins, glob, importlib, importlib.util, os, pathlib, sys, types
@@ -68,3 +70,100 @@ def judge_attack(function_names, stub):
     was stolen)."""
     steal = "\n".join(f"if '{n}' in stolen:\n    {n} = stolen['{n}']" for n in function_names)
     return JUDGE_ATTACK.format(names=list(function_names)) + "\n" + stub + "\n" + steal + "\n"
+
+
+# -- the host, searched from a grading kernel (issue: the sandbox is an allow-list) --------------------
+SEARCH_ATTACK = '''
+import os, pathlib, re, sys, time
+found, stolen, started = [], {{}}, time.monotonic()
+def search():
+    for top, folders, files in os.walk("/"):
+        if top in ("/proc", "/sys", "/dev") or time.monotonic() - started > 60:
+            folders[:] = []
+            continue
+        for name in files:
+            if name == "solution.py" or "decoy" in name or "decoy" in top:
+                found.append(os.path.join(top, name))
+try:
+    search()
+except Exception as exc:
+    print("SEARCH failed:", type(exc).__name__)
+# where an editable install of the grader points, read from the environment's import hooks
+for folder in sys.path:
+    for hook in pathlib.Path(folder).glob("__editable__*") if os.path.isdir(folder) else []:
+        for target in re.findall(r"'(/[^']+)'", hook.read_text(errors="replace")):
+            for candidate in (pathlib.Path(target) / "solution.py", pathlib.Path(target, "autograde", "solution.py")):
+                if candidate.exists():
+                    found.append(str(candidate))
+for path in found:
+    if path.endswith(".py"):
+        try:
+            namespace = {{}}
+            exec(open(path).read(), namespace)
+            stolen.update({{n: namespace[n] for n in {names!r} if n in namespace}})
+        except Exception as exc:
+            print("SEARCH could not run", path, type(exc).__name__)
+print("SEARCH found:", found)
+print("SEARCH stolen:", sorted(stolen))
+print("SEARCH environment:", dict(os.environ))
+'''
+
+
+def search_attack(function_names, stub):
+    """The first answer cell of a notebook: search the whole file system (and the environment) for a
+    solution, and use what it finds in place of every function; then the release's ``stub``."""
+    steal = "\n".join(f"if '{n}' in stolen:\n    {n} = stolen['{n}']" for n in function_names)
+    return SEARCH_ATTACK.format(names=list(function_names)) + "\n" + stub + "\n" + steal + "\n"
+
+
+def planted_decoys(solution_source, token):
+    """Decoys where the grading host keeps other things: a second checkout of the course with its solution
+    (/srv, /opt), a file in a home folder, and what the test puts in the grader's environment (``token``).
+    Returns the files made (each holds ``token``); the places that could not be written are skipped."""
+    made = []
+    for folder in (f"/srv/autograde-decoy-{token}/course/autograde", f"/opt/autograde-decoy-{token}/autograde",
+                   f"/home/autograde-decoy-{token}", f"/var/tmp/autograde-decoy-{token}"):
+        try:
+            os.makedirs(folder)
+            path = os.path.join(folder, "solution.py")
+            with open(path, "w") as handle:
+                handle.write(f"# {token}\n" + solution_source)
+            made.append(path)
+        except OSError:
+            continue
+    return made
+
+
+def remove_decoys(token):
+    for top in ("/srv", "/opt", "/home", "/var/tmp"):
+        shutil.rmtree(os.path.join(top, f"autograde-decoy-{token}"), ignore_errors=True)
+
+
+# -- the judge's socket, flooded by the student's function (issue: the judge reads with a cap) ---------
+FLOOD = '''
+import struct as _struct
+def _flood_the_judge():
+    probe = globals().get("__autograde_probe__")
+    judge = type(probe).session.__globals__["_JUDGE"]["socket"] if probe is not None else None
+    if judge is None:
+        return
+    try:
+        judge.sendall(_struct.pack("!Q", 2**40))  # a length header of a TiB ...
+        chunk = bytes(2**20)
+        for _ in range(3 * 1024):  # ... then 3 GiB
+            judge.sendall(chunk)
+    except OSError:
+        pass
+'''
+
+
+def flooding(function, solution):
+    """``solution`` (an answer cell defining ``function``), with ``function`` flooding the judge's socket
+    each time it is called before it returns the right answer."""
+    return FLOOD + "\n" + solution + f"\n_honest_{function} = {function}\n" + (
+        f"def {function}(*args, **kwargs):\n    _flood_the_judge()\n    return _honest_{function}(*args, **kwargs)\n")
+
+
+def looping(function):
+    """An answer cell whose ``function`` never returns."""
+    return f"def {function}(*args, **kwargs):\n    while True:\n        pass\n"

@@ -15,6 +15,7 @@ import autograde.nbgrader_cli  # noqa: E402,F401  (first: it leaves out a gramma
 from tqdm import tqdm  # noqa: E402
 
 from autograde.course import Course  # noqa: E402
+from autograde.execute import GradedExecute  # noqa: E402
 from autograde.grading import integrity, outputs, submissions, template  # noqa: E402
 from autograde.grading.engine import Engine  # noqa: E402
 from autograde.grading.merge import Merger, add_scores, write_autograded  # noqa: E402
@@ -47,7 +48,7 @@ def scan_class(found, release):
 
 
 def grade_class(root=".", assignment="rnn", *, students=("*",), jobs=None, scheduler=None, retries=2, timeout=None,
-                memory=DEFAULT_MEMORY_LIMIT, db_url=None, report_dir=None, report=True, student_timeout=None,
+                memory=None, db_url=None, report_dir=None, report=True, student_timeout=None,
                 quiet=False, workdir=None, restart=False, on_merged=None, engine=None):
     """Autograde every submission of ``assignment``; returns {student: result} (as in results.json).
 
@@ -79,10 +80,15 @@ def grade_class(root=".", assignment="rnn", *, students=("*",), jobs=None, sched
         scratch = template.prepare_template(course, assignment, work / "template", db_url=db_url)
         release = scratch.root / "release" / assignment
         read = scan_class(found, release)
-        cell_timeout = timeout or int(course.config().Execute.get("timeout", 120))
+        config = course.config()
+        cell_timeout = timeout or int(config.Execute.get("timeout", 120))
+        if memory is None:  # the course's own limit, as `nbgrader autograde` applies it
+            memory = int(config.LimitedKernelManager.get("memory_limit", DEFAULT_MEMORY_LIMIT) or 0)
+        # the submission's own time limit (GradedExecute.submission_time_limit) ends its notebooks in time;
+        # this one stops a grading process that hangs anyway: a cell's limit to notice, and nbgrader's steps
+        budget = int(config.GradedExecute.get("submission_time_limit", GradedExecute.submission_time_limit.default_value))
         settings = {"assignment": assignment, "timeout": cell_timeout, "memory": memory,
-                    # up to 3 nbgrader attempts (see grading.child.grade), and the imports
-                    "student_timeout": student_timeout or 3 * cell_timeout * template.code_cells(scratch, assignment) + 300}
+                    "student_timeout": student_timeout or (budget or 3600) + 2 * cell_timeout + 300}
         archive, digest = template.pack(scratch)
         extensions = template.extensions(db_url, assignment, found)
         run = outputs.Run(report_dir, template.fingerprint(course.root, assignment))
@@ -95,7 +101,8 @@ def grade_class(root=".", assignment="rnn", *, students=("*",), jobs=None, sched
         if not quiet:
             where = f"the Dask cluster at {scheduler}" if scheduler else "a local Dask cluster"
             print(f"grading {len(found)} submissions of {assignment!r} on {where} of {engine.workers()} workers "
-                  f"(each cell {cell_timeout} s at most, each kernel {memory / 2**30:g} GiB at most)", file=sys.stderr)
+                  f"(each cell {cell_timeout} s at most, each kernel {memory / 2**30:g} GiB at most, each "
+                  f"student's notebooks {budget / 60:g} minutes in all)", file=sys.stderr)
             if kept:
                 print(f"continuing the run that stopped before it finished: {len(kept)} students it graded on the "
                       f"same files are kept (--restart grades them again)", file=sys.stderr)
@@ -263,9 +270,11 @@ def parser():
                    help="times a student is graded again after its worker died (local cluster; default: %(default)s)")
     p.add_argument("--timeout", type=int, help="seconds per cell (default: Execute.timeout of nbgrader_config.py)")
     p.add_argument("--student-timeout", type=int,
-                   help="seconds one student may take in all before being stopped (default: from --timeout)")
-    p.add_argument("--memory", default=f"{DEFAULT_MEMORY_LIMIT // 2**30}G",
-                   help="address-space cap of each kernel, e.g. 2G; 0 for none (default: %(default)s)")
+                   help="seconds after which a student's grading process is stopped, if it has not ended by "
+                        "itself (default: GradedExecute.submission_time_limit of nbgrader_config.py, which ends "
+                        "the student's notebooks in time, plus two cells' time and 300 s)")
+    p.add_argument("--memory", help="address-space cap of each kernel, e.g. 2G; 0 for none (default: "
+                                    "LimitedKernelManager.memory_limit of nbgrader_config.py)")
     p.add_argument("--db", metavar="URL", help="the course gradebook (default: CourseDirectory.db_url of "
                                                "nbgrader_config.py), e.g. postgresql://user:password@host/gradebook")
     p.add_argument("--report-dir", help="where scores.csv, results.json and report.html go (default: reports/<assignment>/)")
@@ -281,7 +290,7 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         grade_class(args.root, args.assignment, students=args.students, jobs=args.jobs, scheduler=args.scheduler,
-                    retries=args.retries, timeout=args.timeout, memory=parse_bytes(args.memory), db_url=args.db,
+                    retries=args.retries, timeout=args.timeout, memory=None if args.memory is None else parse_bytes(args.memory), db_url=args.db,
                     report_dir=args.report_dir, report=not args.no_report, student_timeout=args.student_timeout,
                     quiet=args.quiet, restart=args.restart)
     except Interrupted as stop:

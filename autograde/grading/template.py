@@ -157,13 +157,6 @@ def pack(template):
     return data, hashlib.sha256(data).hexdigest()
 
 
-def code_cells(template, assignment):
-    """How many code cells the released notebooks hold (bounds how long one student may take)."""
-    import json
-    return sum(len([c for c in json.loads(p.read_text())["cells"] if c["cell_type"] == "code"])
-               for p in (template.root / "release" / assignment).glob("*.ipynb"))
-
-
 def fingerprint(root, assignment):
     """A sha256 of what decides the grades: the course's nbgrader_config.py, its source and release
     folders of ``assignment``, and the grader's own code (``autograde``). Two runs with the same

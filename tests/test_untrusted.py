@@ -1,0 +1,159 @@
+"""A submission is untrusted code: graded by stock `nbgrader autograde` with the course's configuration,
+it sees nothing of the host but its own copy, cannot hurt the grader through what it sends back, and
+costs only its own points and its own minutes.
+
+One scratch course with the first notebook; decoys planted where a grading host keeps other things (a
+second checkout of the course with its solution, a home folder, a secret in the grader's environment).
+The same attacks run through grade-class in tests/test_grade_class.py.
+"""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from autograde import notebooks
+from autograde.course import Course
+from autograde.jail import bwrap_path, check_sandbox
+from tests.attacks import flooding, looping, planted_decoys, remove_decoys, search_attack
+from tests.conftest import REPO
+
+pytestmark = [pytest.mark.sandbox,
+              pytest.mark.skipif(check_sandbox(bwrap_path()) is not None,
+                                 reason=f"bubblewrap cannot build a sandbox here: {check_sandbox(bwrap_path())}")]
+
+LOOP_CELL_TIMEOUT, LOOP_BUDGET = 4, 10  # seconds: the looping submission's cell limit and its time in all
+
+
+def _autograde(course, *args):
+    """Stock `nbgrader autograde` in the course, and the peak memory (KiB) of the grading process or any
+    of its children (the kernels)."""
+    peak = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+            "print('PEAK', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(code)")
+    command = [sys.executable, "-c", peak, sys.executable, "-m", "autograde.nbgrader_cli", "autograde", "rnn",
+               "--force", *args]
+    env = {**os.environ, "PATH": os.pathsep.join([str(pathlib.Path(sys.executable).parent), os.environ["PATH"]])}
+    proc = subprocess.run(command, cwd=course.root, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return int(proc.stdout.split("PEAK")[-1].split()[0])
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    course = Course.copy_of(REPO, tmp_path_factory.mktemp("untrusted"))
+    first = course.notebook_names()[0]
+    for path in course.folder("source").glob("*.ipynb"):
+        if path.stem != first:
+            path.unlink()
+    course.generate()
+    release = notebooks.read(course.folder("release") / f"{first}.ipynb")
+    source = notebooks.read(course.folder("source") / f"{first}.ipynb")
+    answers = [notebooks.grade_id(c) for c in release.cells if notebooks.is_answer(c)]
+    stub = {notebooks.grade_id(c): c.source for c in release.cells if notebooks.is_answer(c)}
+    solution = {notebooks.grade_id(c): notebooks.without_markers(c.source) for c in source.cells
+                if notebooks.grade_id(c) in stub}
+
+    course.write_submission("honest")
+    course.write_submission("blank", blank=True)
+    course.write_submission("searcher", replace={first: {**stub, answers[0]: search_attack(answers, stub[answers[0]])}})
+    course.write_submission("flooder", replace={first: {answers[0]: flooding(answers[0], solution[answers[0]])}})
+    course.write_submission("looper", replace={first: {a: looping(a) for a in answers}})
+    # links: the notebook itself, and a file beside it, point at the course's source notebook (the solution)
+    linked = course.write_submission("linker", blank=True)
+    (linked / f"{first}.ipynb").unlink()
+    (linked / f"{first}.ipynb").symlink_to(course.folder("source") / f"{first}.ipynb")
+    peek = ("import os\nprint('LEAK', os.path.exists('notes.txt') and 'BEGIN SOLUTION' in open('notes.txt').read())\n")
+    leaked = course.write_submission("snooper", replace={first: {answers[0]: peek + solution[answers[0]]}})
+    (leaked / "notes.txt").symlink_to(course.folder("source") / f"{first}.ipynb")
+    piped = course.write_submission("piper")
+    os.mkfifo(piped / "pipe")
+
+    token = uuid.uuid4().hex
+    decoys = planted_decoys((REPO / "autograde" / "solution.py").read_text(), token)
+    os.environ["AUTOGRADE_DECOY_SECRET"] = token
+    try:
+        peak = _autograde(course, "--student=[!l]*")
+        _autograde(course, "--student=linker")
+        _autograde(course, "--student=looper", f"--Execute.timeout={LOOP_CELL_TIMEOUT}",
+                   f"--GradedExecute.submission_time_limit={LOOP_BUDGET}")
+    finally:
+        del os.environ["AUTOGRADE_DECOY_SECRET"]
+        remove_decoys(token)
+    return {"course": course, "first": first, "answers": answers, "decoys": decoys, "token": token, "peak": peak}
+
+
+def scores(graded, student):
+    course, first = graded["course"], graded["first"]
+    return course.scores(student, [first])[first]
+
+
+def autograded(graded, student):
+    return notebooks.read(graded["course"].folder("autograded", student) / f"{graded['first']}.ipynb")
+
+
+def printed(nb):
+    return "".join(o.get("text", "") + o.get("evalue", "") for c in nb.cells for o in c.get("outputs", []))
+
+
+def lost(graded, student):
+    return sorted(g for g, (score, most) in scores(graded, student).items() if score < most)
+
+
+def cells_of(graded, function):
+    release = notebooks.read(graded["course"].folder("release") / f"{graded['first']}.ipynb")
+    return sorted(notebooks.grade_id(c) for c in release.cells
+                  if notebooks.is_test(c) and notebooks.grade_id(c).startswith(f"test_{function}_"))
+
+
+def test_a_search_of_the_whole_file_system_finds_no_decoy_and_no_secret(graded):
+    """The decoys are real copies of the solution; a kernel that found one would score full marks."""
+    assert graded["decoys"], "no decoy could be planted"
+    text = printed(autograded(graded, "searcher"))
+    assert "SEARCH found: []" in text and "SEARCH stolen: []" in text, text[-3000:]
+    assert graded["token"] not in text
+    assert scores(graded, "searcher") == scores(graded, "blank")
+    environment = json.loads(text.split("SEARCH environment:")[1].split("\n")[0].replace("'", '"'))
+    assert not set(environment) - {"HOME", "PATH", "TMPDIR", "IPYTHONDIR", "MPLCONFIGDIR", "MPLBACKEND", "LANG",
+                                   "JPY_PARENT_PID", "NBGRADER_EXECUTION", "PYDEVD_DISABLE_FILE_VALIDATION",
+                                   "TERM", "CLICOLOR", "CLICOLOR_FORCE", "FORCE_COLOR", "PAGER", "GIT_PAGER",
+                                   "PWD", "LC_ALL", "LC_CTYPE", "PYDEVD_USE_FRAME_EVAL"}, environment
+
+
+def test_a_flood_on_the_judges_socket_costs_its_function_and_no_memory(graded):
+    """2^40 announced, 3 GiB sent, at every call of the first function: those calls fail as the
+    student's error, the grader never holds the flood, the other functions keep their points."""
+    first_function = graded["answers"][0]
+    assert lost(graded, "flooder") == cells_of(graded, first_function)
+    assert "output is too large" in printed(autograded(graded, "flooder"))
+    assert graded["peak"] < 1_500_000, f"a grading process or kernel peaked at {graded['peak']} KiB"
+
+
+def test_a_submission_whose_functions_all_loop_is_graded_within_its_time(graded):
+    """Each function costs one cell's limit once (its later calls fail at once), and past the
+    submission's time the remaining cells are not run: graded, every check 0, with the reasons."""
+    assert all(score == 0 for score, _ in scores(graded, "looper").values())
+    text = printed(autograded(graded, "looper"))
+    assert "Later calls of it fail at once" in text
+    assert "used up its time" in text
+
+
+def test_links_are_never_followed(graded):
+    """A notebook submitted as a link to the course's source notebook is graded as empty, and a file
+    linked beside it never reaches the kernel (nbgrader's own copy follows links)."""
+    assert scores(graded, "linker") == scores(graded, "blank")
+    nb = autograded(graded, "linker")
+    assert "symbolic link" in nb.cells[0].source
+    assert "BEGIN SOLUTION" not in json.dumps(nb)
+    assert "LEAK False" in printed(autograded(graded, "snooper"))
+    assert lost(graded, "snooper") == []
+
+
+def test_a_named_pipe_in_the_submission_is_skipped(graded):
+    assert lost(graded, "piper") == []
+
+
+def test_honest_students_keep_their_points(graded):
+    assert lost(graded, "honest") == []
