@@ -253,7 +253,7 @@ class SandboxedKernelManager(LimitedKernelManager):
                 raise SandboxUnavailable(
                     f"the grading sandbox cannot start here: {problem}. Submissions are untrusted code; to grade "
                     f"without the sandbox anyway, set c.SandboxedKernelManager.sandbox = False in nbgrader_config.py.")
-            self._jail = pathlib.Path(tempfile.mkdtemp(prefix="autograde-kernel-"))
+            self._jail = pathlib.Path(tempfile.mkdtemp(prefix="autograde-kernel-", dir=shared_folder_base()))
             cwd = pathlib.Path(kw.get("cwd") or os.getcwd()).resolve()
             if self.warm_start:
                 self._warm = WarmSandbox.for_folder(self, cwd)
@@ -343,10 +343,7 @@ class SandboxedKernelManager(LimitedKernelManager):
             (self._jail / "work").mkdir()
             self._skipped = copy_folder(cwd, self._jail / "work", self.folder_files, self.folder_size)
             args, sandbox_env = self.sandbox_arguments(cwd, self._jail, self.ipc_folder)
-            self._cgroup_procs = None
-            self._cgroup = make_cgroup(self._jail.name, self.max_processes)
-            if self._cgroup is not None:
-                self._cgroup_procs = str(self._cgroup / "cgroup.procs")
+            self._cgroup = make_cgroup(self._jail.name, self.max_processes, self.memory_limit)
             kw["env"] = {**env, **sandbox_env}
             kw["pass_fds"] = (*kw.get("pass_fds", ()), self._evidence_fd)
             return await super()._async_launch_kernel(args + ["--", *SEED_COMMAND, *kernel_cmd], **kw)
@@ -369,15 +366,9 @@ class SandboxedKernelManager(LimitedKernelManager):
         self._reconcile_connection_info(self.provisioner.connection_info)
 
     def child_setup(self):
-        """Join the kernel's own cgroup, whose pids.max bounds the processes (and threads) it may run."""
-        procs = getattr(self, "_cgroup_procs", None)
-        if procs is None:
-            return None
-
-        def join():
-            with open(procs, "w") as handle:
-                handle.write(str(os.getpid()))
-        return join
+        """Join the kernel's own cgroups (``make_cgroup``), which bound its processes and its memory."""
+        cgroup = getattr(self, "_cgroup", None)
+        return None if cgroup is None else cgroup.join
 
     def resource_limits(self):
         limits = super().resource_limits()
@@ -453,8 +444,7 @@ class SandboxedKernelManager(LimitedKernelManager):
             self._warm = None
         cgroup = getattr(self, "_cgroup", None)
         if cgroup is not None and not restart:
-            with contextlib.suppress(OSError):  # still busy while the last processes are reaped: swept later
-                cgroup.rmdir()
+            cgroup.remove()
             self._cgroup = None
 
 
@@ -533,7 +523,7 @@ class WarmSandbox:
         return warm
 
     def __init__(self, km, cwd, python, timeout=60):
-        self.folder = pathlib.Path(tempfile.mkdtemp(prefix="autograde-warm-"))
+        self.folder = pathlib.Path(tempfile.mkdtemp(prefix="autograde-warm-", dir=shared_folder_base()))
         self.busy, self.kernels = True, 0  # busy from when a kernel is asked for until clean()
         (self.folder / "ipc").mkdir()
         self.work = self.folder / "work"
@@ -543,14 +533,8 @@ class WarmSandbox:
         args, self.env = km.sandbox_arguments(cwd, self.folder, self.folder / "ipc")
         zygote = "/tmp/autograde-zygote.py"
         args += ["--ro-bind", str(pathlib.Path(__file__).with_name("zygote.py")), zygote]
-        self.cgroup = make_cgroup(self.folder.name, km.max_processes)
-        join = None
-        if self.cgroup is not None:
-            procs = str(self.cgroup / "cgroup.procs")
-
-            def join():
-                with open(procs, "w") as handle:
-                    handle.write(str(os.getpid()))
+        self.cgroup = make_cgroup(self.folder.name, km.max_processes, km.memory_limit)
+        join = None if self.cgroup is None else self.cgroup.join
         address = str(self.folder / "ipc" / "zygote")
         self.bwrap = subprocess.Popen(
             args + ["--", python, zygote, address], env={**km.kernel_environment(os.environ), **self.env},
@@ -652,8 +636,7 @@ class WarmSandbox:
             self.channel.close()
         shutil.rmtree(self.folder, ignore_errors=True)
         if self.cgroup is not None:
-            with contextlib.suppress(OSError):  # swept later if still busy
-                self.cgroup.rmdir()
+            self.cgroup.remove()
         self.busy = True  # never used again
         if WarmSandbox.current and WarmSandbox.current[2] is self:
             WarmSandbox.current = None
@@ -689,23 +672,62 @@ def _described(processes):
     return sorted(found)
 
 
-def make_cgroup(name, max_processes):
-    """A pids cgroup named after ``name`` with ``max_processes``, where the machine lets the grader make one
-    (cgroup v1's pids hierarchy, or v2 with the pids controller); else None, and no such limit."""
-    if not max_processes:
-        return None
-    for base in _pids_hierarchies():
-        _sweep(base)
-        folder = base / f"autograde-{name}"
-        try:
-            folder.mkdir()
-            (folder / "pids.max").write_text(str(int(max_processes)))
-        except OSError:
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-            continue
-        return folder
+@functools.lru_cache(maxsize=None)
+def shared_folder_base():
+    """Where the folders a sandbox shares with the grader go (the ipc folder, which the kernel can write
+    in): the host's /dev/shm where the grader can give kernels a memory cgroup, since what a kernel writes
+    in a tmpfs is then charged to its cgroup and bounded by its memory limit; else the usual temporary
+    folder (the kernel's files there are bounded only by its file-size limit, file by file)."""
+    if os.access("/dev/shm", os.W_OK) and _hierarchies("memory"):
+        return "/dev/shm"
     return None
+
+
+class KernelCgroup:
+    """The cgroups of one sandbox (``folders``): ``join`` puts the calling process in all of them (it runs
+    in the child before the kernel starts); ``remove`` removes them once empty (else they are swept later)."""
+
+    def __init__(self, folders):
+        self.folders = folders
+
+    def join(self):
+        for folder in self.folders:
+            with open(folder / "cgroup.procs", "w") as handle:
+                handle.write(str(os.getpid()))
+
+    def remove(self):
+        for folder in self.folders:
+            with contextlib.suppress(OSError):  # still busy while the last processes are reaped: swept later
+                folder.rmdir()
+
+
+def make_cgroup(name, max_processes, memory_bytes):
+    """The cgroups named after ``name`` the machine lets the grader make (cgroup v1 hierarchies, or v2 with
+    the controller): a pids cgroup with ``max_processes``, and a memory cgroup with ``memory_bytes``, which
+    also counts what the sandbox's processes write in tmpfs (their /tmp, /dev/shm, and the ipc folder when
+    it is in the host's /dev/shm) and the kernel memory of their files; None when neither can be made."""
+    folders = []
+    for controller, limits in (("pids", {"pids.max": max_processes}),
+                               ("memory", {"memory.limit_in_bytes": memory_bytes, "memory.max": memory_bytes})):
+        if not list(limits.values())[0]:
+            continue
+        for base in _hierarchies(controller):
+            _sweep(base)
+            folder = base / f"autograde-{name}"
+            try:
+                folder.mkdir()
+                written = [key for key, value in limits.items() if (folder / key).exists()]
+                for key in written:
+                    (folder / key).write_text(str(int(limits[key])))
+                if not written:
+                    raise OSError(f"no limit file in {folder}")
+            except OSError:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+                continue
+            folders.append(folder)
+            break
+    return KernelCgroup(folders) if folders else None
 
 
 _FONTS = {}
@@ -748,8 +770,9 @@ def _sweep(base, age=300):
                 stale.rmdir()  # fails, harmlessly, while a process is still in it
 
 
-def _pids_hierarchies():
-    """Folders where a pids cgroup can be made under the grader's own: cgroup v1's pids hierarchy, then v2."""
+def _hierarchies(controller):
+    """Folders where a cgroup with ``controller`` can be made under the grader's own: cgroup v1's hierarchy
+    of that controller, then v2's where the controller is enabled."""
     found = []
     try:
         lines = pathlib.Path("/proc/self/cgroup").read_text().splitlines()
@@ -757,12 +780,12 @@ def _pids_hierarchies():
         return found
     for line in lines:
         _, controllers, path = line.split(":", 2)
-        if "pids" in controllers.split(","):
-            found.append(pathlib.Path("/sys/fs/cgroup/pids") / path.lstrip("/"))
+        if controller in controllers.split(","):
+            found.append(pathlib.Path("/sys/fs/cgroup", controller) / path.lstrip("/"))
         elif controllers == "":
             folder = pathlib.Path("/sys/fs/cgroup") / path.lstrip("/")
             with contextlib.suppress(OSError):
-                if "pids" in (folder / "cgroup.subtree_control").read_text().split():
+                if controller in (folder / "cgroup.subtree_control").read_text().split():
                     found.append(folder)
     return found
 

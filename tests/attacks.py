@@ -167,3 +167,30 @@ def flooding(function, solution):
 def looping(function):
     """An answer cell whose ``function`` never returns."""
     return f"def {function}(*args, **kwargs):\n    while True:\n        pass\n"
+
+
+# -- a kernel that writes everywhere it can (issue: what a grading kernel writes is bounded) -----------
+FILL = '''
+import os, sys
+def _fill(folder, files=64):
+    """files of 96 MiB, each under the file-size limit, until the folder is full"""
+    written, chunk = 0, b"x" * (16 * 2**20)
+    try:
+        for i in range(files):
+            with open(os.path.join(folder, f"filler-{{i}}"), "wb") as handle:
+                for _ in range(6):
+                    handle.write(chunk)
+                    written += len(chunk)
+        print("FILL", folder, "wrote", written, "and was never full")
+    except OSError as exc:
+        print("FILL", folder, "wrote", written, "then:", exc.strerror)
+for _folder in {folders}:
+    _fill(_folder)
+'''
+KERNEL_IPC_FOLDER = "os.path.dirname(sys.argv[sys.argv.index('-f') + 1])"
+
+
+def filling(folders, solution):
+    """An answer cell that fills each of ``folders`` (Python expressions) with files, then defines the
+    function as ``solution`` does."""
+    return FILL.format(folders="[" + ", ".join(folders) + "]") + "\n" + solution

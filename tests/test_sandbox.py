@@ -19,7 +19,7 @@ import pytest
 
 from autograde import notebooks
 from autograde.course import Course, NbgraderFailed
-from autograde.jail import SandboxedKernelManager, _pids_hierarchies, bwrap_path, check_sandbox
+from autograde.jail import SandboxedKernelManager, _hierarchies, bwrap_path, check_sandbox
 from tests.attacks import judge_attack
 from tests.conftest import REPO
 
@@ -226,7 +226,7 @@ def test_no_file_outside_the_kernels_copy_changed(attacked):
 def test_the_number_of_processes_is_limited(attacked):
     """600 processes asked for; the kernel's pids cgroup allows max_processes (threads included)."""
     course, first, _ = attacked
-    if not _pids_hierarchies():
+    if not _hierarchies("pids"):
         pytest.skip("no pids cgroup can be made here: the process limit is not applied")
     graded = notebooks.read(course.folder("autograded", "b-attacker") / f"{first}.ipynb")
     printed = "".join(o.get("text", "") for c in graded.cells for o in c.get("outputs", []))

@@ -9,8 +9,10 @@ The same attacks run through grade-class in tests/test_grade_class.py.
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
+import threading
 import uuid
 
 import pytest
@@ -18,7 +20,8 @@ import pytest
 from autograde import notebooks
 from autograde.course import Course
 from autograde.jail import bwrap_path, check_sandbox
-from tests.attacks import flooding, looping, planted_decoys, remove_decoys, search_attack
+from tests.attacks import (KERNEL_IPC_FOLDER, filling, flooding, looping, planted_decoys, remove_decoys,
+                           search_attack)
 from tests.conftest import REPO
 
 pytestmark = [pytest.mark.sandbox,
@@ -26,6 +29,36 @@ pytestmark = [pytest.mark.sandbox,
                                  reason=f"bubblewrap cannot build a sandbox here: {check_sandbox(bwrap_path())}")]
 
 LOOP_CELL_TIMEOUT, LOOP_BUDGET = 4, 10  # seconds: the looping submission's cell limit and its time in all
+IPC_MEMORY = 2 * 2**30  # bytes: the memory limit of the kernel that fills the folder it shares with the grader
+WRITABLE = 512 * 2**20  # bytes a kernel may write in its tmpfs in all (nbgrader_config.py)
+
+
+def _shared_memory():
+    """Bytes of the host's memory in tmpfs (every sandbox's /tmp included) and shared memory."""
+    for line in pathlib.Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("Shmem:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+class Peak:
+    """The most the host's shared memory and its temporary folder's disk usage grew while a block ran."""
+
+    def __enter__(self):
+        self.start = (_shared_memory(), shutil.disk_usage("/tmp").used)
+        self.grew, self.done = [0, 0], threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+        return self
+
+    def _watch(self):
+        while not self.done.wait(0.05):
+            now = (_shared_memory(), shutil.disk_usage("/tmp").used)
+            self.grew = [max(g, n - s) for g, n, s in zip(self.grew, now, self.start)]
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join()
 
 
 def _autograde(course, *args):
@@ -70,19 +103,28 @@ def graded(tmp_path_factory):
     (leaked / "notes.txt").symlink_to(course.folder("source") / f"{first}.ipynb")
     piped = course.write_submission("piper")
     os.mkfifo(piped / "pipe")
+    course.write_submission("filler", replace={first: {answers[0]: filling(['"/tmp"', '"."', '"/dev/shm"'],
+                                                                           solution[answers[0]])}})
+    course.write_submission("ipc-filler", replace={first: {answers[0]: filling([KERNEL_IPC_FOLDER],
+                                                                               solution[answers[0]])}})
 
     token = uuid.uuid4().hex
     decoys = planted_decoys((REPO / "autograde" / "solution.py").read_text(), token)
     os.environ["AUTOGRADE_DECOY_SECRET"] = token
     try:
-        peak = _autograde(course, "--student=[!l]*")
+        peak = _autograde(course, "--student=[!lfi]*")
         _autograde(course, "--student=linker")
+        with Peak() as filled:
+            _autograde(course, "--student=filler")
+        with Peak() as ipc_filled:
+            _autograde(course, "--student=ipc-filler", f"--LimitedKernelManager.memory_limit={IPC_MEMORY}")
         _autograde(course, "--student=looper", f"--Execute.timeout={LOOP_CELL_TIMEOUT}",
                    f"--GradedExecute.submission_time_limit={LOOP_BUDGET}")
     finally:
         del os.environ["AUTOGRADE_DECOY_SECRET"]
         remove_decoys(token)
-    return {"course": course, "first": first, "answers": answers, "decoys": decoys, "token": token, "peak": peak}
+    return {"course": course, "first": first, "answers": answers, "decoys": decoys, "token": token, "peak": peak,
+            "filled": filled.grew, "ipc_filled": ipc_filled.grew}
 
 
 def scores(graded, student):
@@ -157,3 +199,29 @@ def test_a_named_pipe_in_the_submission_is_skipped(graded):
 
 def test_honest_students_keep_their_points(graded):
     assert lost(graded, "honest") == []
+
+
+def test_what_a_kernel_writes_is_bounded(graded):
+    """96 MiB files, each under the file-size limit, into /tmp, the kernel's folder and /dev/shm: each
+    fills up ("No space left on device"), the host's shared memory and disk grow by less than the caps,
+    and the function defined after the writes keeps its points."""
+    text = printed(autograded(graded, "filler"))
+    for folder in ("/tmp", ".", "/dev/shm"):
+        assert f"FILL {folder} wrote" in text and "No space left on device" in text.split(f"FILL {folder} wrote")[1]
+    shared, disk = graded["filled"]
+    assert shared < WRITABLE + 64 * 2**20 and disk < 64 * 2**20, graded["filled"]
+    assert lost(graded, "filler") == []
+
+
+def test_the_folder_shared_with_the_grader_is_bounded_by_the_kernels_memory(graded):
+    """The one folder a kernel shares with the grader (its sockets) is writable: where the grader can give
+    the kernel a memory cgroup it lies in the host's /dev/shm, charged to that cgroup, so filling it ends
+    the kernel at its memory limit; the notebook is graded."""
+    from autograde.jail import shared_folder_base
+    if shared_folder_base() is None:
+        pytest.skip("no memory cgroup here: the shared folder is bounded only file by file (file_size)")
+    shared, disk = graded["ipc_filled"]
+    assert shared < IPC_MEMORY + 64 * 2**20 and disk < 64 * 2**20, graded["ipc_filled"]
+    text = printed(autograded(graded, "ipc-filler"))
+    assert "never full" not in text
+    assert scores(graded, "ipc-filler")  # graded
