@@ -28,6 +28,7 @@ so stock ``nbgrader autograde`` and the class-grading command grade alike.
 import math
 import resource
 import time
+import weakref
 
 from nbformat import NotebookNode
 from traitlets import Bool, Integer
@@ -116,7 +117,6 @@ class GradedExecute(LimitedExecute):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
         super().__init__(*args, **kwargs)
         self._link, self._kernel_managers = None, []
-        self._spent = {}  # seconds each submission (student) has run so far in this grading run
 
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
@@ -130,6 +130,8 @@ class GradedExecute(LimitedExecute):
         self._link = KernelLink(self, self.reply_limit)
         self._kernel_managers = []
         self._student = ((resources or {}).get("nbgrader") or {}).get("student")
+        # nbgrader makes a new executor for each notebook, under the same exporter for a whole grading run
+        self._spent = _TIME_SPENT.setdefault(self.parent if self.parent is not None else self, {})
         self._cell_timeout, self._started = self.timeout, time.monotonic()
         try:
             return super().preprocess(nb, resources, km)
@@ -192,6 +194,9 @@ class GradedExecute(LimitedExecute):
             cell.source = hidden + visible
         cell.outputs = outputs
         return cell, resources
+
+
+_TIME_SPENT = weakref.WeakKeyDictionary()  # grading run (nbgrader's exporter) -> {student: seconds run so far}
 
 
 def limit_own_memory(limit):

@@ -22,11 +22,12 @@ from autograde.grade_class import grade_class
 from autograde.grading import child
 from autograde.grading.template import prepare_template
 from autograde.samples import replace_for
-from tests.attacks import judge_attack
+from tests.attacks import filling, flooding, judge_attack, looping, planted_decoys, remove_decoys, search_attack
 from tests.conftest import REPO
 
 CELL_TIMEOUT = 20        # seconds per cell for this run: the infinite loop costs one cell of this
 MEMORY = 2 * 2**30       # bytes per kernel: the 50 GB allocation must fail at once
+SUBMISSION_TIME = 75     # seconds for a submission's notebooks: ignoring an interrupt costs 2 cells; 4 endless functions exceed it
 
 
 def _loads(path):
@@ -76,6 +77,14 @@ def build_class(course):
                                             + notebooks.without_markers(_solution(course, first, fn))}}},
         "judge-cheat": {"replace": {first: {**{a: _release(course, first, a) for a in answers},
                                             answers[0]: judge_attack(answers, _release(course, first, answers[0]))}}},
+        "searcher": {"replace": {first: {**{a: _release(course, first, a) for a in answers},
+                                         answers[0]: search_attack(answers, _release(course, first, answers[0]))}}},
+        "flooder": {"replace": {first: {fn: flooding(fn, notebooks.without_markers(_solution(course, first, fn)))}}},
+        "all-loop": {"replace": {nb: {notebooks.grade_id(c): looping(notebooks.grade_id(c))
+                                      for c in notebooks.read(course.folder("release") / f"{nb}.ipynb").cells
+                                      if notebooks.is_answer(c)} for nb in course.notebook_names()}},
+        "filler": {"replace": {first: {fn: filling(['"/tmp"', '"."', '"/dev/shm"'],
+                                                   notebooks.without_markers(_solution(course, first, fn)))}}},
     }
     for student, how in cases.items():
         course.write_submission(student, **how)
@@ -139,9 +148,18 @@ def gradebook_dump(db_url):
 @pytest.fixture(scope="module")
 def graded_class(tmp_path_factory):
     course = scratch_course(tmp_path_factory.mktemp("class") / "course")
+    with open(course.root / "nbgrader_config.py", "a") as config:  # all-loop runs out of it, no one else
+        config.write(f"\nc.GradedExecute.submission_time_limit = {SUBMISSION_TIME}\n")
     info = build_class(course)
     before = hashes(course.root)
-    results = grade_class(course.root, jobs=2, timeout=CELL_TIMEOUT, memory=MEMORY, quiet=True)
+    token = uuid.uuid4().hex
+    info["decoys"], info["token"] = planted_decoys((REPO / "autograde" / "solution.py").read_text(), token), token
+    os.environ["AUTOGRADE_DECOY_SECRET"] = token
+    try:
+        results = grade_class(course.root, jobs=2, timeout=CELL_TIMEOUT, memory=MEMORY, quiet=True)
+    finally:
+        del os.environ["AUTOGRADE_DECOY_SECRET"]
+        remove_decoys(token)
     return course, info, results, before
 
 
@@ -210,6 +228,47 @@ def test_cheating_the_judge_earns_nothing(graded_class):
     # what the sandbox saw it try is in the class report's flags
     rules = {f["rule"] for f in results["judge-cheat"]["flags"]}
     assert {"sandbox-grader", "sandbox-outside"} <= rules, rules
+
+
+def test_the_host_is_not_there_for_a_search(graded_class):
+    """Decoys (copies of the solution in another checkout, /opt, a home folder; a secret in the grader's
+    environment) are out of reach: the search scores what a blank scores."""
+    course, info, results, _ = graded_class
+    first = info["first"]
+    assert info["decoys"]
+    assert results["searcher"]["grades"][first] == results["blank"]["grades"][first]
+    graded = notebooks.read(course.folder("autograded", "searcher") / f"{first}.ipynb")
+    text = "".join(o.get("text", "") for c in graded.cells for o in c.get("outputs", []))
+    assert "SEARCH found: []" in text and info["token"] not in text
+
+
+def test_a_flood_is_graded(graded_class):
+    """The first function floods the judge's socket at every call: its cells fail (and those of a check that
+    runs it inside another function), a function that never calls it keeps its points."""
+    course, info, results, _ = graded_class
+    first, fn = info["first"], info["function"]
+    lost_cells = lost(results["flooder"], first)
+    assert set(t for t in info["tests"] if t.startswith(f"test_{fn}_")) <= set(lost_cells)
+    assert [t for t in info["tests"] if t.startswith("test_output_forward_")] and not any(
+        t.startswith("test_output_forward_") for t in lost_cells)
+    assert "output is too large" in json.dumps(notebooks.read(course.folder("autograded", "flooder") / f"{first}.ipynb"))
+
+
+def test_endless_functions_are_graded_within_the_submissions_time(graded_class):
+    """Each endless function costs a cell's limit once; past the submission's time (SUBMISSION_TIME) the rest
+    is not run: graded, with the reasons, and everyone else graded as usual."""
+    course, info, results, _ = graded_class
+    result = results["all-loop"]
+    assert result["status"] == "graded" and result["scores"][info["first"]] == 0
+    text = "".join(json.dumps(notebooks.read(p)) for p in course.folder("autograded", "all-loop").glob("*.ipynb"))
+    assert "Later calls of it fail at once" in text and "used up its time" in text
+
+
+def test_what_a_kernel_writes_is_bounded(graded_class):
+    course, info, results, _ = graded_class
+    text = json.dumps(notebooks.read(course.folder("autograded", "filler") / f"{info['first']}.ipynb"))
+    assert text.count("No space left on device") == 3
+    assert all(lost(results["filler"], nb) == [] for nb in course.notebook_names())
 
 
 def test_edited_and_added_cells_do_not_change_the_grade(graded_class):

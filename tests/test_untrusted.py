@@ -166,9 +166,11 @@ def test_a_search_of_the_whole_file_system_finds_no_decoy_and_no_secret(graded):
 
 def test_a_flood_on_the_judges_socket_costs_its_function_and_no_memory(graded):
     """2^40 announced, 3 GiB sent, at every call of the first function: those calls fail as the
-    student's error, the grader never holds the flood, the other functions keep their points."""
-    first_function = graded["answers"][0]
-    assert lost(graded, "flooder") == cells_of(graded, first_function)
+    student's error (and a check that runs it inside another function may fail too), the grader never
+    holds the flood, a function that never calls it keeps its points."""
+    first_function, last_function = graded["answers"][0], graded["answers"][-1]
+    assert set(cells_of(graded, first_function)) <= set(lost(graded, "flooder"))
+    assert not set(cells_of(graded, last_function)) & set(lost(graded, "flooder"))
     assert "output is too large" in printed(autograded(graded, "flooder"))
     assert graded["peak"] < 1_500_000, f"a grading process or kernel peaked at {graded['peak']} KiB"
 
