@@ -3,7 +3,7 @@
 # - .venv-hub/: the course environment with the `hub` extra, made from the system's Python, because
 #   the accounts' servers and kernels run it and .venv's Python may be private to its owner (a pyenv
 #   under /root, say); with its bytecode compiled, as the accounts cannot write it;
-# - configurable-http-proxy (JupyterHub's proxy, from npm; needs Node.js 18 or newer) in .venv-hub/proxy/.
+# - configurable-http-proxy (JupyterHub's proxy, from npm; needs Node.js 20 or newer) in .venv-hub/proxy/.
 # Idempotent: each part is redone only when pyproject.toml or the proxy's version changes (a second run
 # takes well under a second). Needs .venv (scripts/setup.sh) for uv.
 set -euo pipefail
@@ -25,7 +25,7 @@ fi
 prefix=.venv-hub/proxy
 if ! grep -qs "\"version\": \"$PROXY_VERSION\"" "$prefix/node_modules/configurable-http-proxy/package.json"; then
     if ! command -v npm >/dev/null; then
-        echo "install_hub.sh: npm is missing: install Node.js 18 or newer (apt-get install nodejs npm)" >&2
+        echo "install_hub.sh: npm is missing: install Node.js 20 or newer (apt-get install nodejs npm)" >&2
         exit 0
     fi
     echo "installing configurable-http-proxy $PROXY_VERSION into $prefix (once)"

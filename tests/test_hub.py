@@ -10,9 +10,9 @@ generates and releases feedback; each student fetches the feedback and opens it:
 page names the mistake, and neither page shows hidden-test source. Each account sees only its own
 files. Screenshots of every step are in the test's tmp folder (and $BROWSER_SCREENSHOT_DIR/hub).
 
-Needs root (useradd, and the hub spawns servers as the users), the proxy
-(scripts/install_proxy.sh), Chromium and Playwright (tests/test_browser.py). Skips, saying why,
-where it cannot create accounts.
+Needs root (useradd, and the hub spawns servers as the users), the proxy and the course
+environment readable by every account (scripts/install_hub.sh), Chromium and Playwright
+(tests/test_browser.py). Skips, saying why, where it cannot create accounts.
 """
 import contextlib
 import grp
@@ -52,8 +52,16 @@ def _require_accounts():
     missing = [tool for tool in ("useradd", "userdel", "groupadd", "chpasswd", "runuser") if not shutil.which(tool)]
     if missing:
         pytest.skip(f"the JupyterHub test cannot create accounts: {', '.join(missing)} missing")
-    if not PROXY.exists():
-        pytest.skip(f"JupyterHub's proxy is missing: run `bash scripts/install_proxy.sh` ({PROXY})")
+    for needed in (VENV_BIN / "jupyterhub", PROXY):
+        if not needed.exists():
+            pytest.skip(f"{needed} is missing: run `bash scripts/install_hub.sh` (scripts/test.sh does)")
+    # the accounts run the course environment and import autograde from the repository: both must be readable
+    probe = subprocess.run(["runuser", "-u", "nobody", "--", str(VENV_BIN / "python"), "-c",
+                            "import autograde, jupyterhub"], capture_output=True, text=True, cwd="/")
+    if probe.returncode != 0:
+        pytest.skip(f"other accounts cannot run the course environment {VENV_BIN.parent} "
+                    f"({probe.stderr.strip()[-200:]}): put the repository where every account can read it, "
+                    f"as the README's JupyterHub section does")
 
 
 class Accounts:
