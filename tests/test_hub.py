@@ -363,10 +363,12 @@ def test_a_semester_on_jupyterhub(tmp_path):
         for who, page in pages.items():
             with contextlib.suppress(Exception):
                 shots(page, f"failed_{who}")
-        print(f"screenshots: {shots.folder}; hub log: {base / 'jupyterhub.log'}")
+        with contextlib.suppress(OSError):
+            shutil.copy(base / "jupyterhub.log", tmp_path)
+        print(f"screenshots: {shots.folder}; hub log: {tmp_path / 'jupyterhub.log'}")
         raise
     finally:
         accounts.remove()
-    shutil.rmtree(base, ignore_errors=True)
+        shutil.rmtree(base, ignore_errors=True)
     print(f"the semester on JupyterHub took {time.time() - started:.0f} s; screenshots: {shots.folder}")
     print("steps:", ", ".join(shots.times))
