@@ -84,3 +84,11 @@ c.GenerateFeedback.preprocessors = [
 ]
 # the pages themselves: nbconvert's HTML exporter without its second parse of every page
 c.GenerateFeedback.exporter_class = "autograde.feedback.FeedbackExporter"
+
+# Grades out (`nbgrader export`): nbgrader's grades.csv and, beside it, canvas_grades.csv for Canvas's
+# gradebook import (autograde.export.CanvasExport: one column per notebook, or "total" for one per
+# assignment; the student id in Canvas's SIS Login ID column). nbgrader's file alone:
+# `nbgrader export --exporter=nbgrader.plugins.CsvExportPlugin`.
+c.ExportApp.plugin_class = "autograde.export.CanvasExport"
+c.CanvasExport.columns = "notebooks"
+c.CanvasExport.student_id_column = "SIS Login ID"

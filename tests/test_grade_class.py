@@ -6,11 +6,13 @@ submissions: correct, blank, a catalogue mistake, and every way a submission can
 to break the grader. ``autograde.grade_class`` grades them with real nbgrader in
 parallel; every outcome, the gradebook, the feedback and the report are checked.
 """
+import csv
 import hashlib
 import json
 import os
 import pathlib
 import re
+import shutil
 import uuid
 
 import pytest
@@ -361,6 +363,57 @@ def test_report_and_csv(graded_class):
     assert "cheater" in report and "NBGRADER_EXECUTION" in report
     rows = (course.root / "reports" / "rnn" / "scores.csv").read_text().splitlines()
     assert len(rows) == len(results) + 1
+
+
+NUMBER = re.compile(r"\d+(\.\d{1,2})?")  # a Canvas score: plain points, no sign, %, or fraction
+
+
+def test_canvas_gradebook_csv(graded_class, tmp_path):
+    """`nbgrader export` with the course's exporter: nbgrader's grades.csv as before, and a CSV in Canvas's
+    gradebook-import format (autograde.export's docstring): its five identity columns first, the
+    points-possible row, one row per student of the gradebook, plain points that add up to grades.csv's."""
+    course, info, results, _ = graded_class
+    shutil.copy(course.db_url.removeprefix("sqlite:///"), tmp_path / "gradebook.db")
+    db_url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(db_url) as gb:  # a student who submitted nothing, whose name needs CSV quoting
+        gb.update_or_create_student("nobody", first_name="Ada", last_name='Lovelace, "Countess"')
+        students = sorted(s.id for s in gb.students)
+        possible = {nb.name: nb.max_score for nb in gb.find_assignment("rnn").notebooks}
+    names = course.notebook_names()
+    course.nbgrader("export", f"--CourseDirectory.db_url={db_url}", f"--to={tmp_path / 'grades.csv'}",
+                    f"--CanvasExport.canvas_to={tmp_path / 'canvas.csv'}")
+    course.nbgrader("export", f"--CourseDirectory.db_url={db_url}", f"--to={tmp_path / 'grades2.csv'}",
+                    f"--CanvasExport.canvas_to={tmp_path / 'total.csv'}", "--CanvasExport.columns=total")
+    nbgrader_rows = list(csv.DictReader(open(tmp_path / "grades.csv", newline="")))
+    assert sorted(r["student_id"] for r in nbgrader_rows) == students  # the default export, unchanged
+
+    for table, columns in (("canvas.csv", [f"rnn: {nb}" for nb in names]), ("total.csv", ["rnn"])):
+        rows = list(csv.reader(open(tmp_path / table, newline="", encoding="utf-8")))
+        header, points_possible, *body = rows
+        assert header == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"] + columns
+        assert all(len(row) == len(header) for row in rows)
+        assert points_possible[0].strip() == "Points Possible" and points_possible[1:5] == [""] * 4
+        most = [float(p) for p in points_possible[5:]]
+        assert most == ([possible[nb] for nb in names] if len(columns) > 1 else [sum(possible.values())])
+        assert [row[3] for row in body] == students  # one row each, nbgrader's id as the SIS Login ID
+        assert all(row[1] == row[2] == row[4] == "" for row in body)
+        scores = {row[3]: [float(v) for v in row[5:]] for row in body}
+        assert all(NUMBER.fullmatch(v) for row in body for v in row[5:]), body
+        assert all(0 <= s <= m for row in scores.values() for s, m in zip(row, most))
+        assert scores["correct"] == most and scores["blank"] == [0] * len(most) and scores["nobody"] == [0] * len(most)
+        assert body[students.index("nobody")][0] == 'Lovelace, "Countess", Ada'
+        for row in nbgrader_rows:
+            assert sum(scores[row["student_id"]]) == pytest.approx(float(row["score"]))
+    entry = info["mistake"]
+    by_notebook = dict(zip(names, scores_by_notebook(tmp_path / "canvas.csv")["buggy"]))
+    lost_points = sum(most for g, (_, most) in results["buggy"]["grades"][entry.notebook].items() if g in entry.breaks)
+    assert lost_points > 0
+    assert by_notebook == {nb: possible[nb] - (lost_points if nb == entry.notebook else 0) for nb in names}
+    assert '"Lovelace, ""Countess"", Ada"' in (tmp_path / "canvas.csv").read_text()  # CSV quoting
+
+
+def scores_by_notebook(path):
+    return {row[3]: [float(v) for v in row[5:]] for row in list(csv.reader(open(path, newline="")))[2:]}
 
 
 def test_running_twice_gives_the_same_gradebook(graded_class):

@@ -5,6 +5,7 @@ import contextlib
 import importlib
 import os
 import pathlib
+import re
 import shutil
 import signal
 import sys
@@ -62,10 +63,11 @@ def grade_class(root=".", assignment="rnn", *, students=("*",), jobs=None, sched
     started = time.monotonic()
     _alembic_on_path()
     course = Course(root)
-    db_url = db_url or course.db_url
     found = submissions.find_submissions(course.root, assignment, students)
-    if not found:
-        raise GradingError(f"no submissions in {course.root / 'submitted'}/<student>/{assignment}/")
+    if not found or not (course.root / "source" / assignment).is_dir():
+        raise GradingError(_nothing_to_grade(course.root, assignment, found))
+    check_gradebook(db_url or course.db_url, "--db" if db_url else "c.CourseDirectory.db_url of nbgrader_config.py")
+    db_url = db_url or course.db_url
     jobs = max(1, min(jobs or len(os.sched_getaffinity(0)), len(found)))
     work = pathlib.Path(workdir or tempfile.mkdtemp(prefix="grade_class-"))
     report_dir = pathlib.Path(report_dir or course.root / "reports" / assignment)
@@ -143,6 +145,49 @@ def grade_class(root=".", assignment="rnn", *, students=("*",), jobs=None, sched
         print(outputs.score_table(results))
         print(outputs.summary(results, report_dir, report, time.monotonic() - started))
     return results
+
+
+def _nothing_to_grade(root, assignment, found):
+    """Why there is nothing to grade, in one line: no such assignment, or no submissions of it."""
+    known = sorted(p.name for p in (root / "source").glob("*") if p.is_dir())
+    if known and assignment not in known:
+        return f"no assignment {assignment!r} in {root / 'source'}/ (this course's assignments: {', '.join(known)})"
+    if not found:
+        return f"no submissions in {root / 'submitted'}/<student>/{assignment}/"
+    return f"no source of {assignment!r}: {root / 'source' / assignment}/ does not exist"
+
+
+def check_gradebook(db_url, where):
+    """Raise GradingError, in one line naming ``where`` the URL came from, when the gradebook cannot be opened:
+    not a database URL, no driver, an SQLite file in a folder that is missing, a server that does not answer."""
+    import sqlalchemy
+    from sqlalchemy.engine import make_url
+    example = "e.g. sqlite:///gradebook.db or postgresql://user:password@host/gradebook"
+    try:
+        url = make_url(db_url)
+    except (sqlalchemy.exc.ArgumentError, ValueError):
+        raise GradingError(f"{db_url!r} ({where}) is not a database URL; give one such as {example[5:]}") from None
+    shown = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite":  # opening would create the file: check its folder instead
+        if url.database and url.database != ":memory:":
+            folder = pathlib.Path(url.database).absolute().parent
+            if not folder.is_dir() or not os.access(folder, os.W_OK):
+                raise GradingError(f"the gradebook {shown} ({where}) cannot be written: the folder {folder} "
+                                   f"{'is not writable' if folder.is_dir() else 'does not exist'}")
+        return
+    try:
+        engine = sqlalchemy.create_engine(url, connect_args={"connect_timeout": 10}
+                                          if url.get_backend_name() == "postgresql" else {})
+        with engine.connect():
+            pass
+        engine.dispose()
+    except ImportError as exc:
+        raise GradingError(f"the gradebook {shown} ({where}) needs the database driver {exc.name!r}, which is not "
+                           f"installed; install it, or give another URL, {example}") from None
+    except Exception as exc:  # the server's own words, first line: refused, unknown host, wrong password
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise GradingError(f"cannot open the gradebook {shown} ({where}): {reason}; check the URL and that the "
+                           f"database server is running") from None
 
 
 def _alembic_on_path():
@@ -229,12 +274,50 @@ def finish(course, assignment, db_url, report_dir, read, results, read_back=(), 
 
 
 def parse_bytes(text):
-    """'4G', '512M', '0' -> bytes."""
-    text = str(text).strip().upper().removesuffix("IB").removesuffix("B")
-    if text in ("", "0", "NONE"):
+    """'4G', '512M', '2.5GiB', '0' -> bytes; ValueError for anything else (a negative size, 'lots')."""
+    match = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)\s*([KMGT]?)(?:I?B)?", str(text).strip().upper())
+    if str(text).strip().upper() == "NONE":
         return 0
-    scale = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}.get(text[-1], 1)
-    return int(float(text.rstrip("KMGTB") or 0) * scale) if scale != 1 else int(float(text))
+    if not match:
+        raise ValueError(f"{text!r} is not a size")
+    number, unit = match.groups()
+    return int(float(number) * {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}[unit])
+
+
+def _size(text):
+    try:
+        return parse_bytes(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size: give a number of bytes with a unit, "
+                                         f"e.g. 2G or 512M, or 0 for no cap") from None
+
+
+def _count(least):
+    """An argparse type: a whole number at least ``least``."""
+    def count(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < least:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least {least}")
+        return value
+    return count
+
+
+def _scheduler(text):
+    """A Dask scheduler's address, e.g. tcp://head-node:8786 (a bare host:port means tcp)."""
+    if not re.fullmatch(r"(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9a-fA-F:.]+\]|[\w.-]+):\d+", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a Dask scheduler's address: give it as dask scheduler "
+                                         f"prints it, e.g. tcp://head-node:8786")
+    return text
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A bad argument is one line on stderr (what to fix), exit status 2, without the usage block."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 DESCRIPTION = """Autograde every submitted/<student>/<assignment>/ of an nbgrader course with nbgrader itself,
@@ -256,25 +339,25 @@ left, on the same files (--restart: everyone)."""
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="grade-class", description=DESCRIPTION, epilog=EPILOG,
+    p = OneLineParser(prog="grade-class", description=DESCRIPTION, epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("assignment", nargs="?", default="rnn", help="the assignment to grade (default: %(default)s)")
     p.add_argument("--root", default=".", help="the course root, which holds nbgrader_config.py (default: here)")
     p.add_argument("--students", nargs="+", default=["*"], metavar="GLOB",
                    help="grade only these student ids (shell patterns; default: everyone)")
-    p.add_argument("-j", "--jobs", type=int,
+    p.add_argument("-j", "--jobs", type=_count(1),
                    help="worker processes of the local cluster (default: one per core; ignored with --scheduler)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
+    p.add_argument("--scheduler", metavar="ADDRESS", type=_scheduler,
                    help="grade on an existing Dask cluster, e.g. tcp://host:8786, instead of a local one")
-    p.add_argument("--retries", type=int, default=2,
+    p.add_argument("--retries", type=_count(0), default=2,
                    help="times a student is graded again after its worker died (local cluster; default: %(default)s)")
-    p.add_argument("--timeout", type=int, help="seconds per cell (default: Execute.timeout of nbgrader_config.py)")
-    p.add_argument("--student-timeout", type=int,
+    p.add_argument("--timeout", type=_count(1), help="seconds per cell (default: Execute.timeout of nbgrader_config.py)")
+    p.add_argument("--student-timeout", type=_count(1),
                    help="seconds after which a student's grading process is stopped, if it has not ended by "
                         "itself (default: GradedExecute.submission_time_limit of nbgrader_config.py, which ends "
                         "the student's notebooks in time, plus two cells' time and 300 s)")
-    p.add_argument("--memory", help="address-space cap of each kernel, e.g. 2G; 0 for none (default: "
-                                    "LimitedKernelManager.memory_limit of nbgrader_config.py)")
+    p.add_argument("--memory", type=_size, help="address-space cap of each kernel, e.g. 2G; 0 for none (default: "
+                                                "LimitedKernelManager.memory_limit of nbgrader_config.py)")
     p.add_argument("--db", metavar="URL", help="the course gradebook (default: CourseDirectory.db_url of "
                                                "nbgrader_config.py), e.g. postgresql://user:password@host/gradebook")
     p.add_argument("--report-dir", help="where scores.csv, results.json and report.html go (default: reports/<assignment>/)")
@@ -290,7 +373,7 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         grade_class(args.root, args.assignment, students=args.students, jobs=args.jobs, scheduler=args.scheduler,
-                    retries=args.retries, timeout=args.timeout, memory=None if args.memory is None else parse_bytes(args.memory), db_url=args.db,
+                    retries=args.retries, timeout=args.timeout, memory=args.memory, db_url=args.db,
                     report_dir=args.report_dir, report=not args.no_report, student_timeout=args.student_timeout,
                     quiet=args.quiet, restart=args.restart)
     except Interrupted as stop:

@@ -25,6 +25,10 @@ from distributed import Client, LocalCluster, as_completed
 from distributed.scheduler import KilledWorker
 
 from autograde.grading.task import grade_student, warm_up
+from autograde.grading.template import GradingError
+
+
+CONNECT_TIMEOUT = "30s"  # for reaching an existing cluster's scheduler
 
 
 class Engine:
@@ -39,7 +43,11 @@ class Engine:
         if self.client is not None:
             return self
         if self.scheduler:
-            self.client = Client(self.scheduler, timeout="30s", set_as_default=False)
+            try:
+                self.client = Client(self.scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise GradingError(f"cannot reach the Dask scheduler at {self.scheduler} ({exc}); start it there with "
+                                   f"`dask scheduler --port PORT`, or give its address with --scheduler") from None
         else:
             # each worker runs one task at a time that waits for its grading process: Dask's statistical
             # profiler (a stack sample every 10 ms) and its half-second system monitor cost CPU the kernels need
