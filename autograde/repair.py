@@ -50,7 +50,7 @@ def drop_oversized(nb, item_limit=DEFAULT_OUTPUT_BYTES, notebook_limit=DEFAULT_N
     """Drop from ``nb`` (a notebook as a dict) every attachment, stored output and metadata entry, of a cell
     or of the notebook, over ``item_limit`` bytes, then the largest of them until they total at most
     ``notebook_limit``; returns a note for each (the cells' sources, which are graded, are kept whole).
-    ``size_note(notes)`` is the note cell that lists them."""
+    ``size_note(notes, nb)`` is the note cell that lists them."""
     items = []  # (bytes, where, what, remove): everything in the notebook but its cells' sources
     for container, where in [(nb, "the notebook")] + [(c, f"cell {n}") for n, c in enumerate(nb.get("cells", []), 1)
                                                        if isinstance(c, dict)]:
@@ -171,7 +171,8 @@ def size_note(notes, nb):
             "too big to keep were dropped:\n\n" + "\n".join(f"* {n}" for n in notes))
     cell = new_markdown_cell(text, metadata={"tags": [SIZE_NOTE_TAG]})
     del cell["id"]
-    if (nb.get("nbformat"), nb.get("nbformat_minor", 0)) >= (4, 5):
+    version = (nb.get("nbformat"), nb.get("nbformat_minor"))
+    if all(isinstance(v, int) for v in version) and version >= (4, 5):
         cell["id"] = SIZE_NOTE_TAG
     return cell
 

@@ -142,3 +142,22 @@ def test_a_file_too_big_to_be_a_notebook_is_left_out_unread(tmp_path):
     assert submission.notes == [
         "01_cell_forward.ipynb is 10,240.0 MB, more than a file of the assignment can be (512.0 MB); left out unread",
         "notes.txt is 50.0 MB, more than a file of the assignment can be (50.0 MB); left out unread"]
+
+
+def test_dropping_keeps_the_sources_and_what_fits():
+    """Each part over the cap of one goes, then the largest of the rest until they fit the notebook's cap."""
+    from autograde.repair import drop_oversized
+    outputs = [{"output_type": "stream", "name": "stdout", "text": str(i) * (4 * 2**20 + i)} for i in range(6)]
+    nb = {"metadata": {"kernelspec": {"name": "python3"}, "huge": "m" * 6 * 2**20},
+          "cells": [{"cell_type": "markdown", "source": "s" * 7 * 2**20, "metadata": {},
+                     "attachments": {"a.png": {"image/png": "a" * 6 * 2**20}, "b.png": {"image/png": "b"}}},
+                    {"cell_type": "code", "source": "x = 1", "metadata": {"tags": []}, "outputs": outputs}]}
+    notes = drop_oversized(nb, 5 * 2**20, 20 * 2**20)
+    assert sorted(n.split(" of ")[0] for n in notes) == [
+        "cell 1: an attachment `a.png`", "cell 2: a stored output", "cell 2: a stored output",
+        "the notebook: a metadata entry `huge`"]
+    assert "was dropped (more than 5.0 MB)" in notes[0]
+    assert "was dropped (the notebook's attachments, outputs and metadata past 20.0 MB)" in notes[-1]
+    assert nb["metadata"] == {"kernelspec": {"name": "python3"}} and list(nb["cells"][0]["attachments"]) == ["b.png"]
+    assert [o["text"][0] for o in nb["cells"][1]["outputs"]] == ["0", "1", "2", "3"]  # the two largest went
+    assert len(nb["cells"][0]["source"]) == 7 * 2**20  # sources are graded: never dropped
