@@ -11,7 +11,7 @@ import shutil
 import pytest
 
 from autograde import mistakes, notebooks
-from autograde.course import Course
+from autograde.course import LOADS, Course
 from autograde.notebooks import function_source
 from autograde.samples import replace_for
 from tests.alternatives import all_alternatives
@@ -30,6 +30,7 @@ class Planned:
     mistakes: tuple = ()     # the catalogue entries injected, at most one per function
     style: str = "calls-parts"  # how the student's other functions are written (tests/styles.py)
     alternatives: tuple = ()  # the graded functions answered by an alternative correct style
+    unreadable: tuple = ()   # (notebook, "invalid" | "missing"): its file cut short, or absent
 
 
 def graded_functions(course):
@@ -115,6 +116,18 @@ def _notebooks_running(course, pairs):
     return sorted(found)
 
 
+def reads(course, name):
+    """The notebooks whose files notebook ``name`` reads: those it loads functions from in any cell, and
+    those their setup cells load from in turn (load_functions runs the loaded notebook's setup cells)."""
+    cells = notebooks.read(course.folder("source") / f"{name}.ipynb").cells
+    todo, found, setup = set(LOADS.findall("\n".join(c.source for c in cells))), set(), course.loads()
+    while todo:
+        loaded = todo.pop()
+        found.add(loaded)
+        todo |= set(setup.get(loaded, {})) - found
+    return found
+
+
 def plan(course):
     """The submissions the grading tests autograde: solution, blank, each style of correct answers,
     the catalogue in rounds (in each style of the other functions), a student who did only one
@@ -133,6 +146,10 @@ def plan(course):
     for name in names:  # a student who did only this notebook: what it loads is blank
         if loads[name]:
             cases.append(Planned(f"u{name[:2]}-only-this-notebook", [name], blank=[n for n in names if n != name]))
+    broken = names[2]  # 03: its functions are loaded by more later notebooks than any other's
+    for how in ("invalid", "missing"):  # a notebook that cannot be read: graded where it is read
+        cases.append(Planned(f"r{broken[:2]}-{how}", [n for n in names if broken in reads(course, n)],
+                             unreadable=(broken, how)))
     pending = {}
     for notebook, function, style, fn in all_alternatives():
         if notebook in names:
@@ -167,6 +184,12 @@ def _grade_shard(repo, root, batches):
         for case in batch:
             student = f"{label}-{case.student}"
             submitted = course.write_submission(student, replace=case.replace, blank=case.blank)
+            if case.unreadable:
+                path = submitted / f"{case.unreadable[0]}.ipynb"
+                if case.unreadable[1] == "missing":
+                    path.unlink()
+                else:  # a save cut short: the first half of the file
+                    path.write_bytes(path.read_bytes()[:path.stat().st_size // 2])
             # nbgrader runs each notebook in autograded/, where a full autograde has already written the
             # earlier notebooks that load_functions reads; grading a subset, put the others there as submitted.
             autograded = course.folder("autograded", student)
