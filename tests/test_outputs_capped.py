@@ -4,8 +4,9 @@ One scratch course with the first notebook, graded by stock ``nbgrader autograde
 course's config, then by ``grade_class``. Its students:
 
 * ``displays``: a correct answer cell that first displays a 100 MB image, 30 MB of HTML, a 20 MB
-  bytes-valued MIME bundle, a 10 MB error message, an 8 MB widget state, then six 3 MB images,
-  24 MB together, past the notebook's cap (``autograde.sandbox.LimitedExecute``);
+  bytes-valued MIME bundle, a 10 MB error message, an 8 MB widget state, a small display updated
+  to 6 MB, then six 3 MB images, 24 MB together, past the notebook's cap
+  (``autograde.sandbox.LimitedExecute``);
 * ``attachment``: a correct notebook with a 160 MB image pasted into a markdown cell, and a
   stored 30 MB output (``autograde.repair.DropOversized``; grade-class reads the file without them);
 * ``correct``: the points both must keep.
@@ -46,6 +47,7 @@ def widget():
     create_comm(target_name="jupyter.widget", data={"state": {"_model_name": "Blob", "_model_module": "blob",
                                                               "blob": "w" * 8 * 2**20}, "buffer_paths": []})
 attempt("widget", widget)
+attempt("update", lambda: display(HTML("small"), display_id=True).update(HTML("u" * 6 * 2**20)))
 for _ in range(6):  # each under the cap of one output, together past the notebook's
     attempt("images", lambda: display(Image(data=b"\\x89PNG" + os.urandom(3 * 2**20), format="png")))
 '''
@@ -104,7 +106,7 @@ def test_huge_displays_are_cut_and_correct_code_keeps_its_points(capped, how):
     assert "DISPLAY" not in printed  # every display was made, then cut by the grader
     for what in (r"image/png, text/plain\) of 133.3 MB", r"text/html, text/plain\) of 30.0 MB",
                  r"application/x-blob, text/plain\) of 26.7 MB", r"an error \(ValueError\) of 20.\d MB",
-                 "the state of a widget of 8.0 MB"):
+                 "the state of a widget of 8.0 MB", r"text/html, text/plain\) of 6.0 MB"):
         assert re.search(f"{what}, more than the 5.0 MB the grader keeps of one output", printed), what
     assert "past the 20.0 MB the grader keeps of one notebook's outputs" in printed
     assert printed.count('"image/png"') >= 4  # the 3 MB images the notebook's cap leaves room for are kept
