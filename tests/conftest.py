@@ -11,7 +11,7 @@ import shutil
 import pytest
 
 from autograde import mistakes, notebooks
-from autograde.course import LOADS, Course
+from autograde.course import Course
 from autograde.notebooks import function_source
 from autograde.samples import replace_for
 from tests.alternatives import all_alternatives
@@ -116,18 +116,6 @@ def _notebooks_running(course, pairs):
     return sorted(found)
 
 
-def reads(course, name):
-    """The notebooks whose files notebook ``name`` reads: those it loads functions from in any cell, and
-    those their setup cells load from in turn (load_functions runs the loaded notebook's setup cells)."""
-    cells = notebooks.read(course.folder("source") / f"{name}.ipynb").cells
-    todo, found, setup = set(LOADS.findall("\n".join(c.source for c in cells))), set(), course.loads()
-    while todo:
-        loaded = todo.pop()
-        found.add(loaded)
-        todo |= set(setup.get(loaded, {})) - found
-    return found
-
-
 def plan(course):
     """The submissions the grading tests autograde: solution, blank, each style of correct answers,
     the catalogue in rounds (in each style of the other functions), a student who did only one
@@ -147,9 +135,8 @@ def plan(course):
         if loads[name]:
             cases.append(Planned(f"u{name[:2]}-only-this-notebook", [name], blank=[n for n in names if n != name]))
     broken = names[2]  # 03: its functions are loaded by more later notebooks than any other's
-    for how in ("invalid", "missing"):  # a notebook that cannot be read: graded where it is read
-        cases.append(Planned(f"r{broken[:2]}-{how}", [n for n in names if broken in reads(course, n)],
-                             unreadable=(broken, how)))
+    for how in ("invalid", "missing"):  # a notebook that cannot be read: graded where its functions are loaded
+        cases.append(Planned(f"r{broken[:2]}-{how}", course.dependents(broken), unreadable=(broken, how)))
     pending = {}
     for notebook, function, style, fn in all_alternatives():
         if notebook in names:
