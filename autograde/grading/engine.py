@@ -48,14 +48,14 @@ class Engine:
         if self.scheduler:
             self.client = Client(self.scheduler, timeout="30s", set_as_default=False)
         else:
+            # the worker processes are spawned: multiprocessing starts its resource tracker in this process
+            # for them, unless one runs already, and leaves it running until this process exits
+            self._started_tracker = getattr(resource_tracker._resource_tracker, "_fd", 0) is None
             # each worker runs one task at a time that waits for its grading process: Dask's statistical
             # profiler (a stack sample every 10 ms) and its half-second system monitor cost CPU the kernels need
             # worker-saturation 1.0: a worker holds only the student it grades, the others wait on the
             # scheduler for whichever worker frees first (at 1.1, Dask's default, each worker takes a second
             # student in advance, and one worker sat idle while the other had two still to grade)
-            # the worker processes are spawned: multiprocessing starts its resource tracker in this process
-            # for them, unless one runs already, and leaves it running until this process exits
-            self._started_tracker = getattr(resource_tracker._resource_tracker, "_fd", 0) is None
             with dask.config.set({"distributed.scheduler.allowed-failures": self.retries,
                                   "distributed.scheduler.worker-saturation": 1.0,
                                   "distributed.worker.profile.enabled": False,
