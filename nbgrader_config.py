@@ -52,8 +52,15 @@ c.GradedExecute.grader_memory_limit = 8 * 2**30
 # as graded, costs only what it touches instead of the whole notebook), and nbgrader puts back a test cell
 # the student renamed or deleted. autograde.repair.CheckCellMetadata (here and below) is nbgrader's
 # CheckCellMetadata with the same verdicts, its JSON schema checked once instead of once per cell.
+# autograde.repair.DropOversized runs before them: a notebook is graded on its cells' sources, so an
+# attachment, stored output or metadata entry of the submitted file over item_bytes_limit, or past
+# notebook_bytes_limit for them all, is dropped with a note at the top of the notebook (a 160 MB pasted
+# screenshot is not copied into the autograded notebook and the feedback page; the notebook is graded).
+c.DropOversized.item_bytes_limit = 5 * 2**20
+c.DropOversized.notebook_bytes_limit = 20 * 2**20
 c.Autograde.sanitize_preprocessors = [
     "autograde.repair.RefuseLinks",  # a notebook submitted as a symbolic link is graded as empty
+    "autograde.repair.DropOversized",
     "autograde.repair.RestoreCellMetadata",
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
@@ -62,6 +69,14 @@ c.Autograde.sanitize_preprocessors = [
     "autograde.repair.CheckCellMetadata",
 ]
 c.OverwriteCells.add_missing_cells = True
+
+# What grading displays is capped as it arrives (autograde.sandbox.LimitedExecute): printed text per cell
+# (output_limit, characters), each image, HTML, JSON or other display, error or widget state
+# (output_bytes_limit), and all the outputs and widget state of one autograded notebook together
+# (notebook_bytes_limit); what is over a cap is replaced by a note saying what was cut and how big it was.
+c.LimitedExecute.output_limit = 100_000
+c.LimitedExecute.output_bytes_limit = 5 * 2**20
+c.LimitedExecute.notebook_bytes_limit = 20 * 2**20
 
 c.Autograde.autograde_preprocessors = [
     "autograde.execute.GradedExecute",

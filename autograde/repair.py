@@ -24,6 +24,11 @@ submitted file itself is never modified: nbgrader sanitizes a copy.
 ``RefuseLinks`` grades a notebook submitted as a symbolic link as an empty one (nbgrader would read
 what it points to: the course's source notebook, say).
 
+``DropOversized`` runs before ``RestoreCellMetadata``: a notebook is graded on its cells' sources, so an image
+attachment, a stored output or a metadata entry too big to belong in a notebook (a 160 MB
+screenshot pasted into a markdown cell) is dropped, with a note, and the notebook is graded
+as usual instead of bloating the autograded copy and the feedback page.
+
 ``CheckCellMetadata`` is nbgrader's check of the metadata (run before and after grading),
 with the same verdicts, about ten times as fast (see its docstring).
 """
@@ -39,8 +44,44 @@ from nbgrader.nbgraderformat import MetadataValidator, ValidationError
 from nbgrader.nbgraderformat.common import BaseMetadataValidator
 from nbgrader.preprocessors import CheckCellMetadata as NbgraderCheckCellMetadata
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Integer
+
+from autograde.sandbox import DEFAULT_NOTEBOOK_BYTES, DEFAULT_OUTPUT_BYTES, json_bytes, megabytes
 
 NOTE_TAG = "autograde-metadata-note"
+SIZE_NOTE_TAG = "autograde-size-note"
+
+
+def drop_oversized(nb, item_limit=DEFAULT_OUTPUT_BYTES, notebook_limit=DEFAULT_NOTEBOOK_BYTES):
+    """Drop from ``nb`` (a notebook as a dict) every attachment, stored output and metadata entry, of a cell
+    or of the notebook, over ``item_limit`` bytes, then the largest of them until they total at most
+    ``notebook_limit``; returns a note for each (the cells' sources, which are graded, are kept whole).
+    ``size_note(notes, nb)`` is the note cell that lists them."""
+    items = []  # (bytes, where, what, remove): everything in the notebook but its cells' sources
+    for container, where in [(nb, "the notebook")] + [(c, f"cell {n}") for n, c in enumerate(nb.get("cells", []), 1)
+                                                       if isinstance(c, dict)]:
+        for kind, what in (("attachments", "an attachment"), ("metadata", "a metadata entry")):
+            found = container.get(kind)
+            for key in list(found) if isinstance(found, dict) else []:
+                items.append((json_bytes(found[key]), where, f"{what} `{str(key)[:80]}`", (found, key)))
+        outputs = container.get("outputs") if container is not nb else None
+        for i, output in enumerate(outputs if isinstance(outputs, list) else []):
+            items.append((json_bytes(output), where, "a stored output", (outputs, i)))
+    items.sort(key=lambda item: -item[0])
+    total, dropped, notes = sum(item[0] for item in items), [], []
+    for size, where, what, place in items:
+        if size <= item_limit and total <= notebook_limit:
+            break
+        dropped.append(place)
+        total -= size
+        cap = (f"more than {megabytes(item_limit)}" if size > item_limit
+               else f"the notebook's attachments, outputs and metadata past {megabytes(notebook_limit)}")
+        notes.append(f"{where}: {what} of {megabytes(size)} was dropped ({cap})")
+    for container, key in sorted((p for p in dropped if isinstance(p[0], list)), key=lambda p: -p[1]):
+        del container[key]  # outputs last to first, so that the indices hold
+    for container, key in (p for p in dropped if isinstance(p[0], dict)):
+        del container[key]
+    return notes
 
 
 class RefuseLinks(NbGraderPreprocessor):
@@ -144,6 +185,41 @@ class RestoreCellMetadata(NbGraderPreprocessor):
 
     def preprocess_cell(self, cell, resources, index):  # the work is done on the notebook as a whole
         return cell, resources
+
+
+class DropOversized(NbGraderPreprocessor):
+    """Grade a notebook on its cells' sources: attachments, stored outputs and metadata over the caps are
+    dropped (``drop_oversized``), with a note at the top of the notebook saying what and how big."""
+
+    item_bytes_limit = Integer(DEFAULT_OUTPUT_BYTES, help="Most bytes of one attachment, stored output or "
+                                                          "metadata entry of a submitted notebook").tag(config=True)
+    notebook_bytes_limit = Integer(DEFAULT_NOTEBOOK_BYTES, help="Most bytes of all of them together in one "
+                                                               "submitted notebook").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        notes = drop_oversized(nb, self.item_bytes_limit, self.notebook_bytes_limit)
+        if notes:
+            name = resources.get("nbgrader", {}).get("notebook", "notebook")
+            for note in notes:
+                self.log.warning("%s: %s", name, note)
+            nb.cells.insert(0, size_note(notes, nb))
+        return nb, resources
+
+    def preprocess_cell(self, cell, resources, index):  # the work is done on the notebook as a whole
+        return cell, resources
+
+
+def size_note(notes, nb):
+    """The markdown cell for ``nb`` that tells the instructor and the student what ``drop_oversized`` dropped
+    (the same cell for the same notes: its id, where the notebook's format has cell ids, is fixed)."""
+    text = ("**Note from the grader:** this notebook was graded on its cells' code and text; parts of the file "
+            "too big to keep were dropped:\n\n" + "\n".join(f"* {n}" for n in notes))
+    cell = new_markdown_cell(text, metadata={"tags": [SIZE_NOTE_TAG]})
+    del cell["id"]
+    version = (nb.get("nbformat"), nb.get("nbformat_minor"))
+    if all(isinstance(v, int) for v in version) and version >= (4, 5):
+        cell["id"] = SIZE_NOTE_TAG
+    return cell
 
 
 class _SchemaCheckedOnce(BaseMetadataValidator):

@@ -30,6 +30,7 @@ class Planned:
     mistakes: tuple = ()     # the catalogue entries injected, at most one per function
     style: str = "calls-parts"  # how the student's other functions are written (tests/styles.py)
     alternatives: tuple = ()  # the graded functions answered by an alternative correct style
+    unreadable: tuple = ()   # (notebook, "invalid" | "missing"): its file cut short, or absent
 
 
 def graded_functions(course):
@@ -133,6 +134,9 @@ def plan(course):
     for name in names:  # a student who did only this notebook: what it loads is blank
         if loads[name]:
             cases.append(Planned(f"u{name[:2]}-only-this-notebook", [name], blank=[n for n in names if n != name]))
+    broken = names[2]  # 03: its functions are loaded by more later notebooks than any other's
+    for how in ("invalid", "missing"):  # a notebook that cannot be read: graded where its functions are loaded
+        cases.append(Planned(f"r{broken[:2]}-{how}", course.dependents(broken), unreadable=(broken, how)))
     pending = {}
     for notebook, function, style, fn in all_alternatives():
         if notebook in names:
@@ -167,6 +171,12 @@ def _grade_shard(repo, root, batches):
         for case in batch:
             student = f"{label}-{case.student}"
             submitted = course.write_submission(student, replace=case.replace, blank=case.blank)
+            if case.unreadable:
+                path = submitted / f"{case.unreadable[0]}.ipynb"
+                if case.unreadable[1] == "missing":
+                    path.unlink()
+                else:  # a save cut short: the first half of the file
+                    path.write_bytes(path.read_bytes()[:path.stat().st_size // 2])
             # nbgrader runs each notebook in autograded/, where a full autograde has already written the
             # earlier notebooks that load_functions reads; grading a subset, put the others there as submitted.
             autograded = course.folder("autograded", student)

@@ -13,6 +13,8 @@ import os
 import pathlib
 import re
 import shutil
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -291,6 +293,7 @@ def test_renamed_omitted_and_unreadable_notebooks(graded_class):
     assert all(lost(results["omits"], nb) == [] for nb in others)
     bad = results["not-json"]
     assert "could not be read" in " ".join(bad["notes"])
+    assert "the notebooks that load its functions grade them as not written" in " ".join(bad["notes"])
     if others:
         assert bad["status"] == "graded" and bad["scores"][first] == 0
         assert all(lost(bad, nb) == [] for nb in others)
@@ -432,6 +435,37 @@ def test_running_twice_gives_the_same_gradebook(graded_class):
     assert {s: r.get("score") for s, r in kept.items()} == {s: r.get("score") for s, r in results.items()}
     rows = (course.root / "reports" / "rnn" / "scores.csv").read_text().splitlines()
     assert len(rows) == len(results) + 1
+
+
+LEFT_RUNNING = """
+import ctypes, json, sys, time
+import psutil
+from autograde.grade_class import grade_class
+ctypes.CDLL(None, use_errno=True).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER: what it started and orphaned comes back here
+grade_class(sys.argv[1], students=["correct"], jobs=1, quiet=True, report=False, restart=True)
+deadline = time.monotonic() + 10
+while psutil.Process().children(recursive=True) and time.monotonic() < deadline:
+    time.sleep(0.2)
+left = []
+for process in psutil.Process().children(recursive=True):
+    try:
+        left.append(" ".join(process.cmdline()))
+        process.kill()
+    except psutil.Error:
+        pass
+print(json.dumps(left))
+"""
+
+
+def test_grading_leaves_no_process_running(graded_class):
+    """A process calls grade_class (as the command, the demo and these tests do) and goes on: every process
+    the run started, directly or not (the cluster's workers, their fork servers, multiprocessing's resource
+    tracker, kernels, sandboxes), has ended when it returns."""
+    course, _, _, _ = graded_class
+    run = subprocess.run([sys.executable, "-c", LEFT_RUNNING, str(course.root)], capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert json.loads(run.stdout.splitlines()[-1]) == []
 
 
 @pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")  # nbgrader's own autoflush warning (stock autograde too)

@@ -86,6 +86,25 @@ def test_blank_earlier_notebooks_cost_no_points_here(graded, case):
     assert lost(scores) == {nb: [] for nb in case.notebooks}
 
 
+@pytest.mark.parametrize("case", [c for c in CASES if c.unreadable], ids=lambda c: c.student)
+def test_an_unreadable_notebook_costs_only_itself(graded, case):
+    """An earlier notebook cut short (not JSON) or missing scores 0 itself; in the notebooks that load its
+    functions, directly or through another notebook, they count as not written: the hidden checks use the
+    reference versions, so a complete submission keeps every other point, and the setup cell of a notebook
+    that loads it says why. Graded here: the notebooks whose setup cells load its functions, directly or
+    through another notebook (05 and 07 for 03; the graded functions of 04, 06 and 08 use none of them)."""
+    _, scores, folder = graded[case.student]
+    broken, how = case.unreadable
+    assert len(case.notebooks) >= 2 and broken not in case.notebooks
+    assert lost(scores) == {nb: [] for nb in case.notebooks}
+    why = "cannot be read as a notebook (JSONDecodeError" if how == "invalid" else f"{broken}.ipynb is not in"
+    for name in case.notebooks:
+        nb = notebooks.read(folder / f"{name}.ipynb")
+        setup = "".join(o.get("text", "") for c in nb.cells if "setup" in c.metadata.get("tags", []) for o in c.outputs)
+        if broken in COURSE.loads()[name]:
+            assert why in setup and "count as not written yet" in setup, (name, setup)
+
+
 @pytest.mark.parametrize("case", [c for c in CASES if c.alternatives], ids=lambda c: c.student)
 def test_alternative_correct_answers_keep_full_marks(graded, case):
     _, scores, _ = graded[case.student]

@@ -49,8 +49,26 @@ def test_load_functions_runs_answers_and_setup_but_not_tests(helpers, tmp_path, 
     assert double(3).item() == 6
     with pytest.raises(NameError, match="defines no function triple"):
         helpers.load_functions("09_demo", "triple")
-    with pytest.raises(FileNotFoundError, match="08_missing.ipynb"):
-        helpers.load_functions("08_missing", "double")
+
+
+@pytest.mark.parametrize("content", [None, '{"cells": [{"cell_type": "co', "[1, 2]", '{"cells": 3}'],
+                         ids=["missing", "cut-short", "a-list", "cells-not-a-list"])
+def test_a_notebook_that_cannot_be_read_gives_functions_not_written(helpers, tmp_path, monkeypatch, capsys, content):
+    """As if the notebook's functions were the release's stubs: they raise NotImplementedError under their
+    own names (the checks then use the reference versions) and the note says why."""
+    if content is not None:
+        (tmp_path / "08_broken.ipynb").write_text(content)
+    monkeypatch.setattr(helpers, "HERE", tmp_path)
+    monkeypatch.setattr(helpers, "_LOADED", {})
+    double, triple = helpers.load_functions("08_broken", "double", "triple")
+    assert (double.__name__, triple.__name__) == ("double", "triple")
+    assert not helpers.is_written(double) and helpers._LOADED == {"double": double, "triple": triple}
+    with pytest.raises(NotImplementedError, match="double could not be loaded: 08_broken.ipynb") as raised:
+        double(3)
+    assert raised.traceback[-1].name == "double"
+    note = capsys.readouterr().out
+    assert "08_broken.ipynb" in note and "double, triple count as not written yet" in note
+    assert ("is not in" if content is None else "cannot be read as a notebook") in note
 
 
 def test_load_functions_brings_the_release_functions_of_notebook_01(helpers, monkeypatch):

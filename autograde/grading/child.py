@@ -123,7 +123,8 @@ def stage(source, target, expected, suspects):
         try:
             nb = nbformat.read(str(path), as_version=4)
         except Exception as exc:  # not JSON, not a notebook, nested past the parser: grade the rest
-            notes.append(f"{stem}.ipynb could not be read ({_first_line(exc)}); scored 0")
+            notes.append(f"{stem}.ipynb could not be read ({_first_line(exc)}); scored 0, and the notebooks that "
+                         f"load its functions grade them as not written (with the reference versions)")
             path.unlink()
             continue
         try:

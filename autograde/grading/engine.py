@@ -14,11 +14,17 @@ task to another worker; a task whose workers died more than ``retries`` times is
 bound is the scheduler's own ``distributed.scheduler.allowed-failures`` (default 3; set
 ``DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES`` where the scheduler starts). ``close``
 cancels whatever is still pending or running (a running task kills its nbgrader process
-tree when it sees it was cancelled) and stops the embedded cluster.
+tree when it sees it was cancelled) and stops the embedded cluster, and with it the
+resource tracker that multiprocessing started for the cluster's worker processes: the
+command leaves no process of its own running (the caller of ``grade_class`` neither).
 """
 import contextlib
 import logging
+import os
+import signal
+import time
 import uuid
+from multiprocessing import resource_tracker
 
 import dask
 from distributed import Client, LocalCluster, as_completed
@@ -35,6 +41,7 @@ class Engine:
     def __init__(self, scheduler=None, jobs=None, retries=2):
         self.scheduler, self.jobs, self.retries = scheduler, jobs, retries
         self.cluster = self.client = None
+        self._started_tracker = False
         self.futures = {}
 
     def start(self):
@@ -49,6 +56,9 @@ class Engine:
                 raise GradingError(f"cannot reach the Dask scheduler at {self.scheduler} ({exc}); start it there with "
                                    f"`dask scheduler --port PORT`, or give its address with --scheduler") from None
         else:
+            # the worker processes are spawned: multiprocessing starts its resource tracker in this process
+            # for them, unless one runs already, and leaves it running until this process exits
+            self._started_tracker = getattr(resource_tracker._resource_tracker, "_fd", 0) is None
             # each worker runs one task at a time that waits for its grading process: Dask's statistical
             # profiler (a stack sample every 10 ms) and its half-second system monitor cost CPU the kernels need
             # worker-saturation 1.0: a worker holds only the student it grades, the others wait on the
@@ -107,3 +117,25 @@ class Engine:
                 with contextlib.suppress(Exception):
                     closing.close(timeout=10)
         self.client = self.cluster = None
+        if self._started_tracker:
+            stop_resource_tracker()
+            self._started_tracker = False
+
+
+def stop_resource_tracker(wait=10):
+    """Stop multiprocessing's resource tracker of this process: it exits once every process that holds its
+    pipe has closed it (the cluster's workers are gone now, so at once); reaped, or killed after ``wait`` s."""
+    tracker = resource_tracker._resource_tracker
+    with tracker._lock:
+        if getattr(tracker, "_fd", None) is None or getattr(tracker, "_pid", None) is None:
+            return
+        os.close(tracker._fd)
+        pid, tracker._fd, tracker._pid = tracker._pid, None, None
+    deadline = time.monotonic() + wait
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(pid, os.WNOHANG) == (0, 0):
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                break
+            time.sleep(0.05)

@@ -40,7 +40,7 @@ RULES = {
     "sandbox-process": "while graded: started a process",
     "sandbox-signal": "while graded: sent a signal",
     "sandbox-left-running": "while graded: left processes running when its kernel stopped (killed)",
-    "sandbox-output-cut": "while graded: printed more than the grader keeps (cut)",
+    "sandbox-output-cut": "while graded: printed or displayed more than the grader keeps (cut, with a note)",
 }
 # an absolute or home path, or a step up that names a folder (`../x`, `x/..`); a bare ".." is no path
 OUTSIDE_PATH = re.compile(r"""^(/[\w.~-]|~[/\w]|[A-Za-z]:\\)|(^|[/\\])\.\.[/\\]|[/\\]\.\.$""")

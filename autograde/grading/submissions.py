@@ -9,16 +9,25 @@ submitted file.
 Only regular files are read. A symbolic link (dangling, or pointing anywhere outside the
 submission), a folder named like a notebook, a file too big to be a notebook, and
 Jupyter's checkpoint folders are left out, each with a note; nothing here can raise for
-one hostile submission.
+one hostile submission. A notebook is graded on its cells' sources: one over
+``MAX_FILE_BYTES`` (a huge image pasted into it) is read without the attachments and
+outputs that make it so (``autograde.repair.drop_oversized``, with a note in it) and graded;
+only one over ``MAX_NOTEBOOK_BYTES`` is left out unread.
 """
 import dataclasses
 import fnmatch
 import hashlib
+import json
 import os
 import pathlib
 import stat
 
+from autograde.repair import drop_oversized, size_note
+from autograde.sandbox import megabytes
+
 MAX_FILE_BYTES = 50 * 2**20   # a notebook of this course is well under 1 MB; this is a very generous bound
+MAX_NOTEBOOK_BYTES = 512 * 2**20  # a notebook up to this size is read without its oversized parts (parsing it
+                                  # takes about three times as much memory); a bigger file is never opened
 SKIPPED_FOLDERS = {".ipynb_checkpoints", "__pycache__"}
 
 
@@ -76,14 +85,40 @@ def _read_into(files, path, relative):
         return f"{relative} is a folder, not a notebook; left out"
     if not stat.S_ISREG(info.st_mode):
         return f"{relative} is not a regular file; left out"
-    if info.st_size > MAX_FILE_BYTES:
-        return f"{relative} is {info.st_size / 2**20:.0f} MB, more than a notebook can be; left out"
+    oversized = info.st_size > MAX_FILE_BYTES
+    largest = MAX_NOTEBOOK_BYTES if relative.endswith(".ipynb") else MAX_FILE_BYTES
+    if info.st_size > largest:
+        return (f"{relative} is {megabytes(info.st_size)}, more than a file of the assignment can be "
+                f"({megabytes(largest)}); left out unread")
     try:
         with open(path, "rb", opener=lambda p, flags: os.open(p, flags | os.O_NOFOLLOW)) as handle:
-            files[relative] = handle.read(MAX_FILE_BYTES + 1)
+            data = handle.read((MAX_NOTEBOOK_BYTES if oversized else MAX_FILE_BYTES) + 1)
     except OSError as exc:
         return f"{relative} could not be read ({type(exc).__name__}); left out"
-    return None
+    if not oversized:
+        files[relative] = data
+        return None
+    data, note = _sources_only(data, relative)
+    if data is not None:
+        files[relative] = data
+    return note
+
+
+def _sources_only(data, relative):
+    """(the notebook ``data`` without its oversized attachments, outputs and metadata, or None; a note)."""
+    size = megabytes(len(data))
+    try:
+        nb = json.loads(data)
+        notes = drop_oversized(nb)
+        if notes:
+            nb["cells"].insert(0, size_note(notes, nb))
+        data = json.dumps(nb, indent=1, ensure_ascii=False).encode()
+    except Exception as exc:  # noqa: BLE001 - not JSON, not a notebook, nested past the parser
+        return None, f"{relative} is {size} and could not be read as a notebook ({type(exc).__name__}); left out"
+    if len(data) > MAX_FILE_BYTES:
+        return None, f"{relative} is {size}, {megabytes(len(data))} without its attachments and outputs; left out"
+    return data, (f"{relative} is {size}: graded on its cells' sources, without what made it so big "
+                  f"({'; '.join(notes) or 'nothing dropped'})")
 
 
 def unchanged(submission):
