@@ -4,8 +4,11 @@ differences in float64 (relative error below 1e-7), and the cache forms the hidd
 import math
 
 import numpy as np
+import pytest
 
 from autograde import solution as S
+from autograde.checking import CheckFailed, KnownMistake
+from autograde.checks import nb08
 from tests.test_solution import numeric_grad, rel_err
 
 RNG = np.random.default_rng(808)
@@ -81,3 +84,35 @@ def test_backward_functions_leave_their_arguments_alone():
     copies = [a.copy() for a in (dh,) + cache]
     S.lstm_backward(dh, cache)
     assert all(np.array_equal(a, b) for a, b in zip(copies, (dh,) + cache))
+
+
+def input_gate_from_itself(dh_next, dc_next, cache):
+    """A mistake the catalogue does not know: di = dc * i instead of dc * g."""
+    x_t, h_prev, c_prev, Wx, Wh, i, f, o, g, c_next = cache
+    dc = dc_next + dh_next * o * (1 - np.tanh(c_next) ** 2)
+    da = np.concatenate([dc * i * i * (1 - i), dc * c_prev * f * (1 - f), dh_next * np.tanh(c_next) * o * (1 - o),
+                         dc * i * (1 - g**2)], axis=1)
+    return da @ Wx.T, da @ Wh.T, dc * f, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+
+def dx_t_doubled(dh_next, dc_next, cache):
+    dx_t, *rest = S.lstm_step_backward(dh_next, dc_next, cache)
+    return (2 * dx_t, *rest)
+
+
+@pytest.mark.parametrize("check", [nb08.lstm_step_backward_dx_t, nb08.lstm_step_backward_dWh,
+                                   nb08.lstm_step_backward_db])
+def test_hidden_checks_name_the_gate_of_a_mistake_outside_the_catalogue(check):
+    """Without a catalogue entry to match, the hidden checks of lstm_step_backward read the returned db
+    block by block (one block per gate) and say which gates' pre-activation gradients are wrong."""
+    wrong_gate = r"gradients da are wrong: the input gate i \(the others are right\)"
+    with pytest.raises(CheckFailed, match=wrong_gate) as failed:
+        check(input_gate_from_itself)
+    assert not isinstance(failed.value, KnownMistake)
+
+
+def test_hidden_checks_say_when_every_gate_is_right():
+    with pytest.raises(CheckFailed, match="db, the gates' gradients da summed over the batch, is right, so the mistake "
+                                          "is in this gradient's own line"):
+        nb08.lstm_step_backward_dx_t(dx_t_doubled)
+    nb08.lstm_step_backward_db(dx_t_doubled)

@@ -9,7 +9,7 @@ wrong step correctly keeps its points, with a note naming the step.
 import numpy as np
 
 from autograde import solution
-from autograde.checking import check_pure, check_values, rng_for
+from autograde.checking import check_pure, check_values, rng_for, same
 from autograde.checks.nb05 import ATOL, RTOL, gradient_check
 
 # (N, T, D, H): D, H and 4H all different so that a missing or extra transpose shows, T >= 3,
@@ -101,10 +101,27 @@ def _step_backward_cases(name):
 
 
 STEP_OUTPUTS = ["dx_t", "dh_prev", "dc_prev", "dWx", "dWh", "db"]
+GATES = ("the input gate i", "the forget gate f", "the output gate o", "the candidate g")
+
+
+def _gates_off(out, reference):
+    """Which gates' pre-activation gradients da are wrong, read from the blocks of the returned db (4H,)
+    (its sum over the batch), for a mistake the catalogue does not know."""
+    db = out[STEP_OUTPUTS.index("db")] if isinstance(out, tuple) and len(out) == len(STEP_OUTPUTS) else None
+    want = reference[STEP_OUTPUTS.index("db")]
+    if not isinstance(db, np.ndarray) or db.shape != want.shape:
+        return ""
+    off = [gate for gate, got, right in zip(GATES, np.split(db, 4), np.split(want, 4))
+           if not same(got, right, RTOL, ATOL)]
+    if not off:
+        return ("; db, the gates' gradients da summed over the batch, is right, so the mistake is in this "
+                "gradient's own line")
+    return (f"; the blocks of db show which gates' gradients da are wrong: {', '.join(off)}"
+            + (" (the others are right)" if len(off) < len(GATES) else ""))
 
 
 def _step_check(slot):
-    return gradient_check("lstm_step_backward", _step_backward_cases, STEP_OUTPUTS, slot)
+    return gradient_check("lstm_step_backward", _step_backward_cases, STEP_OUTPUTS, slot, detail=_gates_off)
 
 
 lstm_step_backward_dx_t = _step_check("dx_t")
