@@ -116,3 +116,32 @@ def test_hidden_checks_say_when_every_gate_is_right():
                                           "is in this gradient's own line"):
         nb08.lstm_step_backward_dx_t(dx_t_doubled)
     nb08.lstm_step_backward_db(dx_t_doubled)
+
+
+def lstm_backward_with(dc_factor, dh_factor):
+    """BPTT with the carried gradients scaled: a forget gate applied twice to dc (dc_factor = f), a
+    junction of h at half weight (dh_factor = 0.5): mistakes the catalogue does not know."""
+    def lstm_backward(dh, cache):
+        x, h0, h, c, Wx, Wh, i, f, o, g = cache
+        dx, dWx, dWh, db = np.zeros(x.shape), np.zeros(Wx.shape), np.zeros(Wh.shape), np.zeros(Wx.shape[1])
+        dh_next, dc_next = np.zeros(h0.shape), np.zeros(h0.shape)
+        for t in reversed(range(x.shape[1])):
+            h_prev, c_prev = (h[:, t - 1], c[:, t - 1]) if t > 0 else (h0, np.zeros(h0.shape))
+            step = (x[:, t], h_prev, c_prev, Wx, Wh, i[:, t], f[:, t], o[:, t], g[:, t], c[:, t])
+            dx[:, t], dh_prev, dc_prev, dWx_t, dWh_t, db_t = S.lstm_step_backward(dh[:, t] + dh_next, dc_next, step)
+            dh_next, dc_next = dh_factor * dh_prev, dc_factor(f[:, t]) * dc_prev
+            dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t
+        return dx, dh_next / dh_factor, dWx, dWh, db
+    return lstm_backward
+
+
+@pytest.mark.parametrize("wrong,link", [
+    (lstm_backward_with(lambda f: f, 1.0), "linked only through the cell state"),
+    (lstm_backward_with(lambda f: 1.0, 0.5), "wrong once h_0 feeds step 1"),
+])
+def test_hidden_checks_of_lstm_backward_name_the_broken_link(wrong, link):
+    """Without a catalogue entry to match, the hidden checks of lstm_backward compare it with the reference
+    on sequences whose steps are linked by nothing, by the cell state only, then by both states."""
+    with pytest.raises(CheckFailed, match=link) as failed:
+        nb08.lstm_backward_dWx(wrong)
+    assert not isinstance(failed.value, KnownMistake)

@@ -49,7 +49,8 @@ def _hint(got, expected):
 
 def _check_gradient(name, fn, cases, index, what, parts=(), detail=None):
     """check_values on one entry of a returned tuple, with a gradient-specific hint on failure;
-    ``detail(output, reference output)``, when given, adds to that hint from the whole returned tuple."""
+    ``detail(fn, output, reference output)``, when given, adds to that hint (from the whole returned
+    tuple, or from further calls of ``fn``)."""
     select = lambda out: out[index] if isinstance(out, tuple) and len(out) > index else None
     try:
         check_values(name, fn, cases, select=select, parts=parts, what=what, rtol=RTOL, atol=ATOL)
@@ -65,7 +66,7 @@ def _check_gradient(name, fn, cases, index, what, parts=(), detail=None):
         for out, case in zip(outs, cases):
             expected = solution_output(name, case)[index]
             if not same(select(out), expected, RTOL, ATOL):
-                more = detail(out, solution_output(name, case)) if detail else ""
+                more = detail(fn, out, solution_output(name, case)) if detail else ""
                 fail(f"`{name}`: the {what} is wrong: {_hint(select(out), expected)}{more}.")
         raise
 
