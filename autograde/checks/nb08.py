@@ -163,8 +163,8 @@ def _links_off(fn, out, reference):
     Wx, Wh, b = _weights(rng, D, H)
     shut = b.copy()
     shut[H:2 * H] = -60.0   # f = 9e-27: no gradient along the cell state
-    probes = [(1, Wh, b, "on a single step it differs already: at t = 0 the step's cache holds h0 and the zero "
-                         "cell state"),
+    probes = [(1, Wh, b, "on a single step, where nothing passes between steps, it differs already: is the "
+                         "step's cache at t = 0 built from h0 and the zero cell state?"),
               (2, 0 * Wh, shut, "on two steps with nothing passing between them (Wh = 0, the forget gate shut) it "
                                 "differs: the weight gradients are sums over the steps"),
               (2, 0 * Wh, b, "on two steps linked only through the cell state (Wh = 0) it differs: the dc_prev that "
