@@ -4,8 +4,11 @@ differences in float64 (relative error below 1e-7), and the cache forms the hidd
 import math
 
 import numpy as np
+import pytest
 
 from autograde import solution as S
+from autograde.checking import CheckFailed, KnownMistake
+from autograde.checks import nb08
 from tests.test_solution import numeric_grad, rel_err
 
 RNG = np.random.default_rng(808)
@@ -81,3 +84,64 @@ def test_backward_functions_leave_their_arguments_alone():
     copies = [a.copy() for a in (dh,) + cache]
     S.lstm_backward(dh, cache)
     assert all(np.array_equal(a, b) for a, b in zip(copies, (dh,) + cache))
+
+
+def input_gate_from_itself(dh_next, dc_next, cache):
+    """A mistake the catalogue does not know: di = dc * i instead of dc * g."""
+    x_t, h_prev, c_prev, Wx, Wh, i, f, o, g, c_next = cache
+    dc = dc_next + dh_next * o * (1 - np.tanh(c_next) ** 2)
+    da = np.concatenate([dc * i * i * (1 - i), dc * c_prev * f * (1 - f), dh_next * np.tanh(c_next) * o * (1 - o),
+                         dc * i * (1 - g**2)], axis=1)
+    return da @ Wx.T, da @ Wh.T, dc * f, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+
+def dx_t_doubled(dh_next, dc_next, cache):
+    dx_t, *rest = S.lstm_step_backward(dh_next, dc_next, cache)
+    return (2 * dx_t, *rest)
+
+
+@pytest.mark.parametrize("check", [nb08.lstm_step_backward_dx_t, nb08.lstm_step_backward_dWh,
+                                   nb08.lstm_step_backward_db])
+def test_hidden_checks_name_the_gate_of_a_mistake_outside_the_catalogue(check):
+    """Without a catalogue entry to match, the hidden checks of lstm_step_backward read the returned db
+    block by block (one block per gate) and say which gates' pre-activation gradients are wrong."""
+    wrong_gate = r"gradients da are wrong: the input gate i \(the others are right\)"
+    with pytest.raises(CheckFailed, match=wrong_gate) as failed:
+        check(input_gate_from_itself)
+    assert not isinstance(failed.value, KnownMistake)
+
+
+def test_hidden_checks_say_when_every_gate_is_right():
+    with pytest.raises(CheckFailed, match="db, the gates' gradients da summed over the batch, is right, so the mistake "
+                                          "is in this gradient's own line"):
+        nb08.lstm_step_backward_dx_t(dx_t_doubled)
+    nb08.lstm_step_backward_db(dx_t_doubled)
+
+
+def lstm_backward_with(dc_factor, dh_factor):
+    """BPTT with the carried gradients scaled: a forget gate applied twice to dc (dc_factor = f), a
+    junction of h at half weight (dh_factor = 0.5): mistakes the catalogue does not know."""
+    def lstm_backward(dh, cache):
+        x, h0, h, c, Wx, Wh, i, f, o, g = cache
+        dx, dWx, dWh, db = np.zeros(x.shape), np.zeros(Wx.shape), np.zeros(Wh.shape), np.zeros(Wx.shape[1])
+        dh_next, dc_next = np.zeros(h0.shape), np.zeros(h0.shape)
+        for t in reversed(range(x.shape[1])):
+            h_prev, c_prev = (h[:, t - 1], c[:, t - 1]) if t > 0 else (h0, np.zeros(h0.shape))
+            step = (x[:, t], h_prev, c_prev, Wx, Wh, i[:, t], f[:, t], o[:, t], g[:, t], c[:, t])
+            dx[:, t], dh_prev, dc_prev, dWx_t, dWh_t, db_t = S.lstm_step_backward(dh[:, t] + dh_next, dc_next, step)
+            dh_next, dc_next = dh_factor * dh_prev, dc_factor(f[:, t]) * dc_prev
+            dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t
+        return dx, dh_next / dh_factor, dWx, dWh, db
+    return lstm_backward
+
+
+@pytest.mark.parametrize("wrong,link", [
+    (lstm_backward_with(lambda f: f, 1.0), "linked only through the cell state"),
+    (lstm_backward_with(lambda f: 1.0, 0.5), "wrong once h_0 feeds step 1"),
+])
+def test_hidden_checks_of_lstm_backward_name_the_broken_link(wrong, link):
+    """Without a catalogue entry to match, the hidden checks of lstm_backward compare it with the reference
+    on sequences whose steps are linked by nothing, by the cell state only, then by both states."""
+    with pytest.raises(CheckFailed, match=link) as failed:
+        nb08.lstm_backward_dWx(wrong)
+    assert not isinstance(failed.value, KnownMistake)

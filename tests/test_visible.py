@@ -6,8 +6,10 @@ student runs them (no hidden block, no solution module), in one Python namespace
 its setup cells, its answer cells, then the visible part of each test cell of the function.
 """
 import contextlib
+import functools
 import io
 import os
+import re
 import sys
 
 import matplotlib
@@ -63,12 +65,38 @@ def _student_view(monkeypatch):
     monkeypatch.chdir(FOLDER)
 
 
+@functools.lru_cache(maxsize=None)
+def entry_results(entry_id):
+    """visible_results with the catalogue entry in its function's answer cell (computed once)."""
+    entry = mistakes.get(entry_id)
+    return visible_results(entry.notebook, entry.function, entry.source())
+
+
 @pytest.mark.parametrize("entry", mistakes.all_mistakes(), ids=lambda e: e.id)
 def test_each_mistake_fails_a_visible_test_of_its_own_function(entry):
-    results = visible_results(entry.notebook, entry.function, entry.source())
+    results = entry_results(entry.id)
     assert results, f"{entry.function} has no test cells in {entry.notebook}"
     assert any(results.values()), (f"{entry.id} passes every visible test of {entry.function} "
                                    f"({', '.join(results)}): a student would not see it before submitting")
+
+
+# what a failed numerical check of 08's backward pass says before its diagnosis
+GRADIENT_CHECK = re.compile(r"AssertionError: \w+ is not the gradient of the (step|sequence): relative error \S+\. ")
+
+
+@pytest.mark.parametrize("function", ["lstm_step_backward", "lstm_backward"])
+def test_the_lstm_gradient_checks_name_each_mistake(function):
+    """The numerical checks of 08's backward pass say which catalogue mistake they see: each entry's
+    failed checks carry one diagnosis after the relative error, and no two entries share it."""
+    said = {}
+    for entry in mistakes.for_function(function):
+        failures = [message for message in entry_results(entry.id).values()
+                    if message and GRADIENT_CHECK.match(message)]
+        diagnoses = {GRADIENT_CHECK.sub("", message) for message in failures}
+        assert len(diagnoses) == 1 and "" not in diagnoses, f"{entry.id}: {failures}"
+        said[entry.id] = diagnoses.pop()
+    shared = {d: [e for e, other in said.items() if other == d] for d in said.values()}
+    assert len(shared) == len(said), {d: ids for d, ids in shared.items() if len(ids) > 1}
 
 
 @pytest.mark.parametrize("notebook", sorted(p.stem for p in FOLDER.glob("*.ipynb")))

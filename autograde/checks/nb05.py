@@ -47,8 +47,10 @@ def _hint(got, expected):
     return "its values are wrong"
 
 
-def _check_gradient(name, fn, cases, index, what, parts=()):
-    """check_values on one entry of a returned tuple, with a gradient-specific hint on failure."""
+def _check_gradient(name, fn, cases, index, what, parts=(), detail=None):
+    """check_values on one entry of a returned tuple, with a gradient-specific hint on failure;
+    ``detail(fn, output, reference output)``, when given, adds to that hint (from the whole returned
+    tuple, or from further calls of ``fn``)."""
     select = lambda out: out[index] if isinstance(out, tuple) and len(out) > index else None
     try:
         check_values(name, fn, cases, select=select, parts=parts, what=what, rtol=RTOL, atol=ATOL)
@@ -64,15 +66,17 @@ def _check_gradient(name, fn, cases, index, what, parts=()):
         for out, case in zip(outs, cases):
             expected = solution_output(name, case)[index]
             if not same(select(out), expected, RTOL, ATOL):
-                fail(f"`{name}`: the {what} is wrong: {_hint(select(out), expected)}.")
+                more = detail(fn, out, solution_output(name, case)) if detail else ""
+                fail(f"`{name}`: the {what} is wrong: {_hint(select(out), expected)}{more}.")
         raise
 
 
-def gradient_check(name, cases, outputs, slot, parts=()):
+def gradient_check(name, cases, outputs, slot, parts=(), detail=None):
     """The hidden check of one returned gradient of ``name``: ``cases(check_name)`` builds its inputs,
-    ``outputs`` lists the returned values in order, ``parts`` as in ``check_values``."""
+    ``outputs`` lists the returned values in order, ``parts`` and ``detail`` as in ``_check_gradient``."""
     def check(fn):
-        _check_gradient(name, fn, cases(f"{name}_{slot}"), outputs.index(slot), f"gradient {slot}", parts=parts)
+        _check_gradient(name, fn, cases(f"{name}_{slot}"), outputs.index(slot), f"gradient {slot}", parts=parts,
+                        detail=detail)
     check.__name__ = f"{name}_{slot}"
     return check
 

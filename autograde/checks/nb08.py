@@ -9,7 +9,7 @@ wrong step correctly keeps its points, with a note naming the step.
 import numpy as np
 
 from autograde import solution
-from autograde.checking import check_pure, check_values, rng_for
+from autograde.checking import CheckFailed, call, check_pure, check_values, reference_parts, rng_for, same
 from autograde.checks.nb05 import ATOL, RTOL, gradient_check
 
 # (N, T, D, H): D, H and 4H all different so that a missing or extra transpose shows, T >= 3,
@@ -101,10 +101,27 @@ def _step_backward_cases(name):
 
 
 STEP_OUTPUTS = ["dx_t", "dh_prev", "dc_prev", "dWx", "dWh", "db"]
+GATES = ("the input gate i", "the forget gate f", "the output gate o", "the candidate g")
+
+
+def _gates_off(fn, out, reference):
+    """Which gates' pre-activation gradients da are wrong, read from the blocks of the returned db (4H,)
+    (its sum over the batch), for a mistake the catalogue does not know."""
+    db = out[STEP_OUTPUTS.index("db")] if isinstance(out, tuple) and len(out) == len(STEP_OUTPUTS) else None
+    want = reference[STEP_OUTPUTS.index("db")]
+    if not isinstance(db, np.ndarray) or db.shape != want.shape:
+        return ""
+    off = [gate for gate, got, right in zip(GATES, np.split(db, 4), np.split(want, 4))
+           if not same(got, right, RTOL, ATOL)]
+    if not off:
+        return ("; db, the gates' gradients da summed over the batch, is right, so the mistake is in this "
+                "gradient's own line")
+    return (f"; the blocks of db show which gates' gradients da are wrong: {', '.join(off)}"
+            + (" (the others are right)" if len(off) < len(GATES) else ""))
 
 
 def _step_check(slot):
-    return gradient_check("lstm_step_backward", _step_backward_cases, STEP_OUTPUTS, slot)
+    return gradient_check("lstm_step_backward", _step_backward_cases, STEP_OUTPUTS, slot, detail=_gates_off)
 
 
 lstm_step_backward_dx_t = _step_check("dx_t")
@@ -136,8 +153,40 @@ def _bptt_cases(name):
 BPTT_OUTPUTS = ["dx", "dh0", "dWx", "dWh", "db"]
 
 
+def _links_off(fn, out, reference):
+    """For a mistake the catalogue does not know: which link between the steps ``lstm_backward`` breaks.
+    It is compared with the reference on one step, then on two steps linked by nothing (Wh = 0 and the
+    forget gate shut), by the cell state only (Wh = 0), and by both states; the first that differs says."""
+    rng = rng_for("lstm_backward_links")
+    N, D, H = 3, 2, 4
+    x, h0, dh = rng.standard_normal((N, 2, D)), np.tanh(rng.standard_normal((N, H))), rng.standard_normal((N, 2, H))
+    Wx, Wh, b = _weights(rng, D, H)
+    shut = b.copy()
+    shut[H:2 * H] = -60.0   # f = 9e-27: no gradient along the cell state
+    probes = [(1, Wh, b, "on a single step, where nothing passes between steps, it differs already: is the "
+                         "step's cache at t = 0 built from h0 and the zero cell state?"),
+              (2, 0 * Wh, shut, "on two steps with nothing passing between them (Wh = 0, the forget gate shut) it "
+                                "differs: the weight gradients are sums over the steps"),
+              (2, 0 * Wh, b, "on two steps linked only through the cell state (Wh = 0) it differs: the dc_prev that "
+                             "step t + 1 returns is the dc_next of step t"),
+              (2, Wh, b, "it is right while only the cell state links the steps, wrong once h_0 feeds step 1: the "
+                         "dh_prev that step t + 1 returns joins dh[:, t]")]
+    for T, Wh_probe, b_probe, hint in probes:
+        _, cache = solution.lstm_forward(x[:, :T], h0, Wx, Wh_probe, b_probe)
+        want = solution.lstm_backward(dh[:, :T].copy(), cache)
+        try:
+            with reference_parts(fn, ("lstm_step_backward",)):
+                got = call("lstm_backward", fn, dh[:, :T], cache)
+        except CheckFailed:
+            return ""
+        if not same(got, want, RTOL, ATOL):
+            return f"; {hint}"
+    return ""
+
+
 def _bptt_check(slot):
-    return gradient_check("lstm_backward", _bptt_cases, BPTT_OUTPUTS, slot, parts=("lstm_step_backward",))
+    return gradient_check("lstm_backward", _bptt_cases, BPTT_OUTPUTS, slot, parts=("lstm_step_backward",),
+                          detail=_links_off)
 
 
 lstm_backward_dx = _bptt_check("dx")

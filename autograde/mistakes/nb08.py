@@ -127,6 +127,67 @@ def lstm_step_backward_gate_gradients_in_wrong_order(dh_next, dc_next, cache):
     return da @ Wx.T, da @ Wh.T, dc * f, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)
 
 
+@mistake("lstm_step_backward", NB, breaks=STEP_ALL,
+         explain="dc is only dc_next: the gradient from dh_next into the cell state is missing. h_next = "
+                 "o * tanh(c_next) reads c_next too, so dc = dc_next + dh_next * o * (1 - tanh(c_next)**2).")
+def lstm_step_backward_cell_gradient_from_dc_next_only(dh_next, dc_next, cache):
+    x_t, h_prev, c_prev, Wx, Wh, i, f, o, g, c_next = cache
+    dc = dc_next
+    d_o = dh_next * np.tanh(c_next)
+    da = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), d_o * o * (1 - o),
+                         dc * i * (1 - g**2)], axis=1)
+    return da @ Wx.T, da @ Wh.T, dc * f, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+
+@mistake("lstm_step_backward", NB, breaks={"test_lstm_step_backward_dc_prev"},
+         explain="dc_prev is dc itself, without the forget gate; c_next = f * c_prev + i * g, so the "
+                 "gradient that goes back along the cell state is dc_prev = dc * f.")
+def lstm_step_backward_dc_prev_without_forget_gate(dh_next, dc_next, cache):
+    x_t, h_prev, c_prev, Wx, Wh, i, f, o, g, c_next = cache
+    dc = dc_next + dh_next * o * (1.0 - np.tanh(c_next) ** 2)
+    d_o = dh_next * np.tanh(c_next)
+    da = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), d_o * o * (1 - o),
+                         dc * i * (1 - g**2)], axis=1)
+    return da @ Wx.T, da @ Wh.T, dc, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+
+@mistake("lstm_step_backward", NB, breaks=STEP_ALL,
+         explain="the tanh derivative on the path h_next = o * tanh(c_next) is written 1 - c_next**2, the "
+                 "formula 1 - y**2 applied to tanh's input; with y the tanh's output it is 1 - tanh(c_next)**2.")
+def lstm_step_backward_tanh_derivative_of_cell_input(dh_next, dc_next, cache):
+    x_t, h_prev, c_prev, Wx, Wh, i, f, o, g, c_next = cache
+    dc = dc_next + dh_next * o * (1.0 - c_next**2)
+    d_o = dh_next * np.tanh(c_next)
+    da = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), d_o * o * (1 - o),
+                         dc * i * (1 - g**2)], axis=1)
+    return da @ Wx.T, da @ Wh.T, dc * f, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+
+@mistake("lstm_step_backward", NB, breaks=STEP_WEIGHTS_AND_INPUTS,
+         explain="the forget gate's gradient uses c_next; the forget gate multiplies the old cell state in "
+                 "c_next = f * c_prev + i * g, so df = dc * c_prev.")
+def lstm_step_backward_forget_gate_from_c_next(dh_next, dc_next, cache):
+    x_t, h_prev, c_prev, Wx, Wh, i, f, o, g, c_next = cache
+    dc = dc_next + dh_next * o * (1.0 - np.tanh(c_next) ** 2)
+    d_o = dh_next * np.tanh(c_next)
+    da = np.concatenate([dc * g * i * (1 - i), dc * c_next * f * (1 - f), d_o * o * (1 - o),
+                         dc * i * (1 - g**2)], axis=1)
+    return da @ Wx.T, da @ Wh.T, dc * f, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+
+@mistake("lstm_step_backward", NB, breaks=STEP_WEIGHTS_AND_INPUTS,
+         explain="the candidate g goes back through the sigmoid's derivative g * (1 - g), like the three "
+                 "gates; g = tanh(a_g), so its derivative is 1 - g**2.")
+def lstm_step_backward_candidate_through_sigmoid_derivative(dh_next, dc_next, cache):
+    x_t, h_prev, c_prev, Wx, Wh, i, f, o, g, c_next = cache
+    dc = dc_next + dh_next * o * (1.0 - np.tanh(c_next) ** 2)
+    d_o = dh_next * np.tanh(c_next)
+    gates = np.concatenate([i, f, o, g], axis=1)
+    d_gates = np.concatenate([dc * g, dc * c_prev, d_o, dc * i], axis=1)
+    da = d_gates * gates * (1 - gates)
+    return da @ Wx.T, da @ Wh.T, dc * f, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+
 # -- lstm_backward ---------------------------------------------------------------------
 @mistake("lstm_backward", NB, breaks=BPTT_ALL,
          explain="dc_next is not carried back: the cell state c_t feeds step t + 1, so the dc_prev that "
@@ -173,3 +234,19 @@ def lstm_backward_c_prev_wraps_around(dh, cache):
         dx[:, t], dh_next, dc_next, dWx_t, dWh_t, db_t = lstm_step_backward(dh[:, t] + dh_next, dc_next, step_cache)
         dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t
     return dx, dh_next, dWx, dWh, db
+
+
+@mistake("lstm_backward", NB, breaks=BPTT_ALL,
+         explain="dh_next is not added at the junction of h: h_t feeds its output and step t + 1, so the "
+                 "gradient reaching it is dh[:, t] + the dh_prev that step t + 1 returned.")
+def lstm_backward_dh_not_carried(dh, cache):
+    x, h0, h, c, Wx, Wh, i, f, o, g = cache
+    dx = np.zeros(x.shape)
+    dWx, dWh, db = np.zeros(Wx.shape), np.zeros(Wh.shape), np.zeros(Wx.shape[1])
+    dh_prev, dc_next = np.zeros(h0.shape), np.zeros(h0.shape)
+    for t in reversed(range(x.shape[1])):
+        h_prev, c_prev = (h[:, t - 1], c[:, t - 1]) if t > 0 else (h0, np.zeros(h0.shape))
+        step_cache = (x[:, t], h_prev, c_prev, Wx, Wh, i[:, t], f[:, t], o[:, t], g[:, t], c[:, t])
+        dx[:, t], dh_prev, dc_next, dWx_t, dWh_t, db_t = lstm_step_backward(dh[:, t], dc_next, step_cache)
+        dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t
+    return dx, dh_prev, dWx, dWh, db
