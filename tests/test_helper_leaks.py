@@ -3,12 +3,12 @@
 Names prove nothing (a helper can call its loop anything), so the comparison is by structure: every
 function of the release's rnn_helpers.py, and every loop in it, against every graded function of
 autograde/solution.py and every loop in it, with all variable, argument and function names replaced
-by one placeholder (attribute names such as ``np.linalg.eigvals`` and constants stay). A solution block
+by one placeholder (attribute names such as ``np.linalg.eigvals`` and constants stay; load and store
+contexts are ignored). A solution block
 is "contained" in a helper block when most of its syntax is covered by subtrees (of at least MIN_NODES
 nodes) that occur, after that renaming, in the helper block too.
 """
 import ast
-import copy
 
 import pytest
 
@@ -26,20 +26,34 @@ ALLOWED = {
 }
 
 
-class _Anonymous(ast.NodeTransformer):
-    def visit_Name(self, node):
-        return ast.Name(id="_", ctx=ast.Load())
-
-    def visit_arg(self, node):
-        return ast.arg(arg="_")
-
-
-def _key(node):
-    return ast.dump(_Anonymous().visit(copy.deepcopy(node)), annotate_fields=False)
+def _key(node, memo):
+    """The node's syntax as text, every Name and argument name replaced (memo: id -> key, for speed)."""
+    if not isinstance(node, ast.AST):
+        return "[" + ",".join(_key(item, memo) for item in node) + "]" if isinstance(node, list) else repr(node)
+    if id(node) not in memo:
+        if isinstance(node, (ast.Name, ast.arg)):
+            memo[id(node)] = type(node).__name__
+        else:
+            fields = [_key(value, memo) for field, value in ast.iter_fields(node) if field not in ("ctx", "type_comment")]
+            memo[id(node)] = f"{type(node).__name__}({','.join(fields)})"
+    return memo[id(node)]
 
 
 def _nodes(tree):
     return [node for node in ast.walk(tree) if isinstance(node, (ast.expr, ast.stmt))]
+
+
+def _sizes(tree):
+    """{id(node): number of expressions and statements in its subtree}, for every node of tree."""
+    sizes = {}
+
+    def visit(node):
+        size = isinstance(node, (ast.expr, ast.stmt)) + sum(visit(child) for child in ast.iter_child_nodes(node))
+        sizes[id(node)] = size
+        return size
+
+    visit(tree)
+    return sizes
 
 
 def _blocks(function):
@@ -50,23 +64,17 @@ def _blocks(function):
             yield f"{function.name} (loop at line {node.lineno})", node
 
 
-def _containment(solution_block, helper_keys):
+def _containment(solution_block, helper_keys, memo, sizes):
     """The share of solution_block's expressions and statements that lie in a subtree of at least
     MIN_NODES nodes whose renamed form is among helper_keys."""
-    covered = set()
 
-    def visit(node):
-        inside = _nodes(node)
-        if len(inside) >= MIN_NODES and _key(node) in helper_keys:
-            covered.update(map(id, inside))
-            return
-        for child in ast.iter_child_nodes(node):
-            visit(child)
+    def covered(node):
+        if sizes[id(node)] >= MIN_NODES and _key(node, memo) in helper_keys:
+            return sizes[id(node)]
+        return sum(covered(child) for child in ast.iter_child_nodes(node))
 
-    for child in ast.iter_child_nodes(solution_block):
-        visit(child)
-    total = [node for node in _nodes(solution_block) if node is not solution_block]
-    return sum(id(node) in covered for node in total) / max(len(total), 1)
+    total = sizes[id(solution_block)] - 1
+    return sum(covered(child) for child in ast.iter_child_nodes(solution_block)) / max(total, 1)
 
 
 def graded_function_names():
@@ -80,17 +88,20 @@ def copies_in(helper_source):
     """[(helper block, graded block, share)] for every helper block that contains a graded block."""
     graded = graded_function_names()
     solution = ast.parse((REPO / "autograde" / "solution.py").read_text())
+    memo, sizes = {}, _sizes(solution)
     solution_blocks = [(name, block) for function in solution.body
                        if isinstance(function, ast.FunctionDef) and function.name in graded
                        for name, block in _blocks(function)]
+    helper = ast.parse(helper_source)
+    sizes.update(_sizes(helper))
     found = []
-    for function in ast.walk(ast.parse(helper_source)):
+    for function in ast.walk(helper):
         if not isinstance(function, ast.FunctionDef):
             continue
         for helper_name, helper_block in _blocks(function):
-            keys = {_key(node) for node in _nodes(helper_block) if len(_nodes(node)) >= MIN_NODES}
+            keys = {_key(node, memo) for node in _nodes(helper_block) if sizes[id(node)] >= MIN_NODES}
             for solution_name, solution_block in solution_blocks:
-                share = _containment(solution_block, keys)
+                share = _containment(solution_block, keys, memo, sizes)
                 if share >= CONTAINED and (function.name, solution_name.split()[0]) not in ALLOWED:
                     found.append((helper_name, solution_name, round(share, 2)))
     return found

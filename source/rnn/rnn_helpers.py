@@ -357,11 +357,34 @@ class _Explorer:
     (its LiveFigure). Shown as the widget, with the picture of its current state as a PNG beside it:
     a page without a running kernel (nbconvert's HTML, formgrader, a feedback page) shows that image."""
 
+    def static_png(self):
+        """The figure as it stands, drawn in full with the caption as its title: PNG bytes."""
+        import html
+        import re
+        import textwrap
+
+        fig = self.live.fig
+        caption = html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<sub>(.*?)</sub>", r"_\1", self.live.caption.value)))
+        lines = textwrap.wrap(caption, 110)
+        title = fig.suptitle("\n".join(lines), fontsize=8, y=0.995, va="top")
+        top = fig.subplotpars.top
+        fig.subplots_adjust(top=top - 0.04 - 0.035 * len(lines))
+        animated = [artist for artist in fig.findobj() if artist.get_animated()]   # blitted curves
+        for artist in animated:
+            artist.set_animated(False)
+        try:
+            return self.live.png()
+        finally:
+            for artist in animated:
+                artist.set_animated(True)
+            title.remove()
+            fig.subplots_adjust(top=top)
+
     def _repr_mimebundle_(self, **kwargs):
         import base64
 
         bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["image/png"] = base64.b64encode(self.live.image.value).decode("ascii")
+        bundle["image/png"] = base64.b64encode(self.static_png()).decode("ascii")
         return bundle
 
 
@@ -382,7 +405,7 @@ def _show(make_explorer, what):
         return make_explorer()
     try:
         with contextlib.redirect_stdout(io.StringIO()):
-            return _StaticFigure(make_explorer().live.image.value)
+            return _StaticFigure(make_explorer().static_png())
     except Exception as exc:
         print(f"(the figure of {what} could not be drawn: {type(exc).__name__}: {exc})")
         return None
@@ -869,17 +892,17 @@ def _lstm_step_forward_agrees(step_forward):
 
 
 def _lstm_forward_agrees(forward, step_forward):
-    """Your lstm_forward against your lstm_step_forward, run step by step from a zero cell state."""
+    """Your lstm_forward against your lstm_step_forward: at every step t, your step applied to the
+    states your forward pass stored at t - 1 (h0 and a zero cell state at t = 0) gives the states it
+    stored at t."""
     rng = np.random.default_rng(81)
     x, h0 = rng.standard_normal((2, 3, 3)), rng.standard_normal((2, 2))
     Wx, Wh, b = rng.standard_normal((3, 8)), rng.standard_normal((2, 8)), rng.standard_normal(8)
     h, cache = forward(x, h0, Wx, Wh, b)
-    h_t, c_t = h0, np.zeros((2, 2))
-    for t in range(3):
-        h_t, c_t, _ = step_forward(x[:, t], h_t, c_t, Wx, Wh, b)
-        if not (np.allclose(h[:, t], h_t) and np.allclose(cache[3][:, t], c_t)):
-            return False
-    return True
+    h_before = np.concatenate([h0[:, None], h[:, :-1]], axis=1)                    # (N, T, H)
+    c_before = np.concatenate([np.zeros((2, 1, 2)), cache[3][:, :-1]], axis=1)
+    stepped = [step_forward(x[:, t], h_before[:, t], c_before[:, t], Wx, Wh, b)[:2] for t in range(3)]
+    return all(np.allclose(h[:, t], h_t) and np.allclose(cache[3][:, t], c_t) for t, (h_t, c_t) in enumerate(stepped))
 
 
 def _lstm_step_backward_agrees(step_backward, step_forward):
