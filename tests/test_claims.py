@@ -150,11 +150,16 @@ def test_07_losses_and_the_early_spike(executed):
     # "to about 5 nats", above the uniform guess ln 27
     assert np.log(27) < spike[1] and 4.5 <= spike[1] <= 5.5 and spike[2] < 20
     final = next(line for line in text.splitlines() if "steps in" in line)
-    # "near 2.04 nats (perplexity 7.7) on the training names and 2.06 (7.9) on the validation names"
-    assert "training names 2.04" in final and "(7.7, the first 1000)" in final, final
-    assert "validation names 2.06" in final and "(7.9)" in final, final
-    assert "1500 steps" in final   # the 20 s limit did not cut the run short here
     assert "2.04 nats\n(perplexity 7.7)" in prose(nb, "The target: a loss per character")
+    if final.startswith("1500 steps"):
+        # "near 2.04 nats (perplexity 7.7) on the training names and 2.06 (7.9) on the validation names"
+        assert "training names 2.04" in final and "(7.7, the first 1000)" in final, final
+        assert "validation names 2.06" in final and "(7.9)" in final, final
+    else:
+        # "on a busy machine the time limit may stop the loop a little earlier, around 2.1"
+        # (and still below the target of 2.2)
+        steps, seconds, train = numbers(final)[:3]
+        assert seconds > 20 and 1000 <= steps < 1500 and 2.04 < train < 2.2, final
 
 
 # -- 08 ------------------------------------------------------------------------------------------
