@@ -11,7 +11,12 @@ uses, so that each notebook can stay about its own idea:
 * ``decode``, ``print_batch``, ``plot_char_grid``: ids shown as characters (notebooks 03, 07);
 * ``impulse_explorer``, ``gradient_norm_explorer``: the interactive figures of notebook 06;
 * ``lag_sweep``, ``train_on_lag``, ``plot_lag_accuracy``, ``plot_clipping_rescue``,
-  ``lag_explorer``: notebook 06's recall task, trained with your own functions.
+  ``lag_explorer``: notebook 06's recall task, trained with your own functions;
+* ``lstm_hidden_gradient_norms``, ``lstm_gradient_explorer``, ``lstm_lag_sweep``: notebook 08's
+  comparisons of your LSTM with your vanilla RNN.
+
+A helper that needs a function you write takes yours as an argument: nothing here holds the
+answer to an exercise.
 """
 import contextlib
 import io
