@@ -11,7 +11,12 @@ uses, so that each notebook can stay about its own idea:
 * ``decode``, ``print_batch``, ``plot_char_grid``: ids shown as characters (notebooks 03, 07);
 * ``impulse_explorer``, ``gradient_norm_explorer``: the interactive figures of notebook 06;
 * ``lag_sweep``, ``train_on_lag``, ``plot_lag_accuracy``, ``plot_clipping_rescue``,
-  ``lag_explorer``: notebook 06's recall task, trained with your own functions.
+  ``lag_explorer``: notebook 06's recall task, trained with your own functions;
+* ``lstm_hidden_gradient_norms``, ``lstm_gradient_explorer``, ``lstm_lag_sweep``: notebook 08's
+  comparisons of your LSTM with your vanilla RNN.
+
+A helper that needs a function you write takes yours as an argument: nothing here holds the
+answer to an exercise.
 """
 import contextlib
 import io
@@ -98,20 +103,21 @@ def load_functions(notebook, *names):
     not its tests or demos, in a fresh namespace, and returns the named
     functions: one function for one name, a tuple for several.
 
-    It reads the notebook FILE: a change you have not saved (Ctrl-S) is not seen.
-    When the file was saved more than a few minutes ago it prints a reminder.
+    It reads the notebook FILE: a change you have not saved (Ctrl-S) is not seen (JupyterLab
+    saves an open notebook every two minutes by itself). When the file has changed since this
+    kernel last loaded from it, it says so: your functions from it are the new ones now.
     """
     path = HERE / (notebook if notebook.endswith(".ipynb") else notebook + ".ipynb")
     if not path.exists():
         return _not_written(names, f"{path.name} is not in {HERE} (keep the assignment's notebooks together "
                                    "in one folder)")
-    note = stale_copy_note(path)
-    if note:
-        print(note)
     try:
         cells = list(_answer_and_setup_cells(path))
     except Exception as exc:  # not JSON (a file cut short), not a notebook: as if nothing in it were written
         return _not_written(names, f"{path.name} cannot be read as a notebook ({type(exc).__name__}: {exc})")
+    note = changed_since_loaded_note(path, cells)
+    if note:
+        print(note)
     namespace = {"__name__": f"notebook_{path.stem}"}
     added = str(HERE) not in sys.path
     if added:  # setup cells import this module, wherever the caller runs from
@@ -371,6 +377,65 @@ def _grading():
     return bool(os.environ.get("NBGRADER_EXECUTION"))
 
 
+class _Explorer:
+    """What every interactive figure shares: ``widget`` (the sliders, caption and image) and ``live``
+    (its LiveFigure). Shown as the widget, with the picture of its current state as a PNG beside it:
+    a page without a running kernel (nbconvert's HTML, formgrader, a feedback page) shows that image."""
+
+    def static_png(self):
+        """The figure as it stands, drawn in full with the caption as its title: PNG bytes."""
+        import html
+        import re
+        import textwrap
+
+        fig = self.live.fig
+        caption = html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<sub>(.*?)</sub>", r"_\1", self.live.caption.value)))
+        lines = textwrap.wrap(caption, 110)
+        title = fig.suptitle("\n".join(lines), fontsize=8, y=0.995, va="top")
+        top = fig.subplotpars.top
+        fig.subplots_adjust(top=top - 0.04 - 0.035 * len(lines))
+        animated = [artist for artist in fig.findobj() if artist.get_animated()]   # blitted curves
+        for artist in animated:
+            artist.set_animated(False)
+        try:
+            return self.live.png()
+        finally:
+            for artist in animated:
+                artist.set_animated(True)
+            title.remove()
+            fig.subplots_adjust(top=top)
+
+    def _repr_mimebundle_(self, **kwargs):
+        import base64
+
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["image/png"] = base64.b64encode(self.static_png()).decode("ascii")
+        return bundle
+
+
+class _StaticFigure:
+    """A PNG shown as it is (an explorer's first picture, while nbgrader runs the notebook)."""
+
+    def __init__(self, png):
+        self.png = png
+
+    def _repr_png_(self):
+        return self.png
+
+
+def _show(make_explorer, what):
+    """``make_explorer()``, or while nbgrader runs the notebook, the picture of its first state only
+    (no widget: nothing would move it); a function of yours that raises leaves a note instead."""
+    if not _grading():
+        return make_explorer()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return _StaticFigure(make_explorer().static_png())
+    except Exception as exc:
+        print(f"(the figure of {what} could not be drawn: {type(exc).__name__}: {exc})")
+        return None
+
+
 class LiveFigure:
     """One matplotlib figure shown in an ``ipywidgets.Image`` and redrawn in place."""
 
@@ -405,7 +470,7 @@ def _log_limits(values, floor=1e-300):
     return shown.min() / 3.0, shown.max() * 3.0
 
 
-class ImpulseExplorer:
+class ImpulseExplorer(_Explorer):
     """A slider for w and a linear/log switch; the plot shows your impulse_response(w, n_steps)."""
 
     def __init__(self, impulse_response, n_steps=40, w=-0.9):
@@ -468,21 +533,18 @@ class ImpulseExplorer:
                                    f"for w = {w:+.2f}: it {regime}")
         self.live.render()
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
 
+class GradientNormExplorer(_Explorer):
+    """A slider for the spectral radius of a random Whh (scaled with your spectral_radius); the plot
+    shows your hidden_gradient_norms(params, x, h0) on a log scale, with the bound of Pascanu et al. (2013)."""
 
-class GradientNormExplorer:
-    """A slider for the spectral radius of a random Whh; the plot shows your
-    hidden_gradient_norms(params, x, h0) on a log scale, with the bound of Pascanu et al. (2013)."""
-
-    def __init__(self, hidden_gradient_norms, radius=1.0, N=4, T=60, D=8, H=32, seed=0):
+    def __init__(self, hidden_gradient_norms, spectral_radius, radius=1.0, N=4, T=60, D=8, H=32, seed=0):
         import ipywidgets
 
         rng = np.random.default_rng(seed)
         self.hidden_gradient_norms = hidden_gradient_norms
         base = rng.standard_normal((H, H))
-        self.base = base / np.abs(np.linalg.eigvals(base)).max()   # spectral radius 1
+        self.base = base / spectral_radius(base)   # spectral radius 1, by your spectral_radius
         self.params = {"Wxh": rng.standard_normal((D, H)) * 0.5, "Whh": self.base.copy(), "bh": np.zeros(H)}
         self.x, self.h0 = rng.standard_normal((N, T, D)), np.zeros((N, H))
         self.slider = ipywidgets.FloatSlider(value=radius, min=0.3, max=3.0, step=0.05,
@@ -524,24 +586,17 @@ class GradientNormExplorer:
                                    f"||dL/dh<sub>T-1</sub>|| = {norms[0] / norms[-1]:.1e}")
         self.live.render()
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
 
 def impulse_explorer(impulse_response, **kwargs):
-    """The w slider for your impulse_response (a text note instead while nbgrader grades)."""
-    if _grading():
-        print("(the interactive figure is not built while nbgrader runs the notebook)")
-        return None
-    return ImpulseExplorer(impulse_response, **kwargs)
+    """The w slider for your impulse_response (its first picture only, while nbgrader grades)."""
+    return _show(lambda: ImpulseExplorer(impulse_response, **kwargs), "impulse_response")
 
 
-def gradient_norm_explorer(hidden_gradient_norms, **kwargs):
-    """The spectral-radius slider for your hidden_gradient_norms (a text note instead while nbgrader grades)."""
-    if _grading():
-        print("(the interactive figure is not built while nbgrader runs the notebook)")
+def gradient_norm_explorer(hidden_gradient_norms, spectral_radius, **kwargs):
+    """The spectral-radius slider for your hidden_gradient_norms (its first picture only, while nbgrader grades)."""
+    if not functions_ready("the spectral-radius slider", spectral_radius):
         return None
-    return GradientNormExplorer(hidden_gradient_norms, **kwargs)
+    return _show(lambda: GradientNormExplorer(hidden_gradient_norms, spectral_radius, **kwargs), "hidden_gradient_norms")
 
 
 # ---------------------------------------------------------------------------
@@ -621,17 +676,21 @@ class _Text:
 class TrainingMonitor:
     """A progress line and one loss figure, both redrawn in place while a loop trains.
 
-    ``monitor = TrainingMonitor(n_steps, baseline=np.log(V))``, then
+    ``monitor = TrainingMonitor(n_steps, baseline=np.log(V), unigram=...)``, then
     ``monitor.update(step, loss)`` every step (and ``validation=`` now and then), and
     ``monitor.finish()`` at the end. The figure is redrawn at most every ``every``
     seconds, so drawing costs little; ``live=False`` (used while nbgrader grades) draws nothing.
+    The smoothed curve is an exponential moving average of the batch losses, corrected for its
+    start at zero as Adam corrects its moments: it weighs the last 1 / (1 - smoothing) batches
+    (20 by default) and so trails the batch losses by about that many steps.
     """
 
-    def __init__(self, n_steps, baseline=None, every=1.0, live=True, smoothing=0.98,
+    def __init__(self, n_steps, baseline=None, unigram=None, every=1.0, live=True, smoothing=0.95,
                  ylabel="loss per character (nats)"):
         import time
 
-        self.n_steps, self.baseline, self.every, self.live = n_steps, baseline, every, live
+        self.n_steps, self.baseline, self.unigram, self.every, self.live = n_steps, baseline, unigram, every, live
+        self._average = 0.0
         self.smoothing, self.ylabel = smoothing, ylabel
         self.steps, self.losses, self.smooth = [], [], []
         self.val_steps, self.val_losses = [], []
@@ -651,11 +710,15 @@ class TrainingMonitor:
         plt.close(fig)  # shown through the display handle only, not again at the end of the cell
         self.ax = ax
         (self.raw_line,) = ax.plot([], [], color="tab:blue", alpha=0.25, linewidth=0.8, label="batch")
-        (self.smooth_line,) = ax.plot([], [], color="tab:blue", linewidth=1.8, label="batch, smoothed")
+        (self.smooth_line,) = ax.plot([], [], color="tab:blue", linewidth=1.8,
+                                      label=f"batch, averaged over about {1 / (1 - self.smoothing):.0f} steps")
         (self.val_line,) = ax.plot([], [], "o-", color="tab:orange", markersize=4, label="validation names")
         if self.baseline is not None:
             ax.axhline(self.baseline, color="tab:red", linestyle="--", linewidth=1.2,
                        label=f"uniform guess, ln V = {self.baseline:.2f}")
+        if self.unigram is not None:
+            ax.axhline(self.unigram, color="tab:purple", linestyle=":", linewidth=1.2,
+                       label=f"unigram (letter frequencies), {self.unigram:.2f}")
         ax.set_xlim(0, self.n_steps)
         ax.set_xlabel("training step")
         ax.set_ylabel(self.ylabel)
@@ -681,10 +744,11 @@ class TrainingMonitor:
         import time
 
         loss = float(loss)
-        previous = self.smooth[-1] if self.smooth else loss
         self.steps.append(step)
         self.losses.append(loss)
-        self.smooth.append(self.smoothing * previous + (1 - self.smoothing) * loss if np.isfinite(previous) else loss)
+        if np.isfinite(loss):
+            self._average = self.smoothing * self._average + (1 - self.smoothing) * loss
+        self.smooth.append(self._average / (1 - self.smoothing ** len(self.losses)))
         if validation is not None:
             self.val_steps.append(step)
             self.val_losses.append(float(validation))
@@ -702,7 +766,7 @@ class TrainingMonitor:
         self.val_line.set_data(self.val_steps, self.val_losses)
         finite = [v for v in self.losses + self.val_losses if np.isfinite(v)]
         if finite:
-            top = max(finite + ([self.baseline] if self.baseline else []))
+            top = max(finite + [b for b in (self.baseline, self.unigram) if b])
             self.ax.set_ylim(min(finite) * 0.9, min(top, 3 * np.median(finite)) * 1.08)
         self.plot.update(self.fig)
         self.last_draw = time.perf_counter()
@@ -736,39 +800,22 @@ def softmax_works_on_a_vector(softmax):
 
 
 # ---------------------------------------------------------------------------
-# load_functions: a reminder that it reads the saved file, not the open notebook
+# load_functions: a note when the saved file changed since this kernel last read it
 # ---------------------------------------------------------------------------
-STALE_AFTER_SECONDS = 180  # older than a few minutes: an unsaved change may be missing
+_LOADED_CELLS = {}  # notebook file name -> the setup and answer cells load_functions last ran from it
 
 
-def _age_text(seconds):
-    """A duration for people: "42 seconds", "7 minutes", "3 hours", "2 days"."""
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            count = int(seconds // size)
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return f"{int(seconds)} seconds"
-
-
-def stale_copy_note(notebook_path, now=None):
-    """The reminder load_functions prints when ``notebook_path`` was saved a while ago, else None.
-
-    load_functions reads the notebook file; an edit not yet saved in JupyterLab is not in it,
-    and nothing on disk says what that notebook's kernel last ran. So when the file is older
-    than STALE_AFTER_SECONDS, the note names it, says how long ago it was saved and how to
-    refresh it. Silent while nbgrader grades (NBGRADER_EXECUTION set): submissions are saved.
-    """
-    import time
-
-    if _grading():
+def changed_since_loaded_note(notebook_path, cells):
+    """The note load_functions prints when ``cells`` (the setup and answer cells of
+    ``notebook_path`` now on disk, as (label, source) pairs) differ from those this kernel last
+    loaded from it; None on a first load, when nothing changed, and while nbgrader grades."""
+    name = pathlib.Path(notebook_path).name
+    before, _LOADED_CELLS[name] = _LOADED_CELLS.get(name), list(cells)
+    if _grading() or before is None or before == _LOADED_CELLS[name]:
         return None
-    path = pathlib.Path(notebook_path)
-    age = (time.time() if now is None else now) - path.stat().st_mtime
-    if age < STALE_AFTER_SECONDS:
-        return None
-    number = path.stem.split("_", 1)[0]
-    return (f"load_functions: read {path.name}, saved {_age_text(age)} ago. If you changed notebook "
-            f"{number} since, save it (Ctrl-S) and rerun this cell.")
+    changed = [label for label, source in cells if (label, source) not in before]
+    return (f"load_functions: {name} has changed since this notebook last loaded it "
+            f"({', '.join(changed) or 'cells removed'}); using the version saved now.")
 
 
 # ---------------------------------------------------------------------------
@@ -870,17 +917,17 @@ def _lstm_step_forward_agrees(step_forward):
 
 
 def _lstm_forward_agrees(forward, step_forward):
-    """Your lstm_forward against your lstm_step_forward, run step by step from a zero cell state."""
+    """Your lstm_forward against your lstm_step_forward: at every step t, your step applied to the
+    states your forward pass stored at t - 1 (h0 and a zero cell state at t = 0) gives the states it
+    stored at t."""
     rng = np.random.default_rng(81)
     x, h0 = rng.standard_normal((2, 3, 3)), rng.standard_normal((2, 2))
     Wx, Wh, b = rng.standard_normal((3, 8)), rng.standard_normal((2, 8)), rng.standard_normal(8)
     h, cache = forward(x, h0, Wx, Wh, b)
-    h_t, c_t = h0, np.zeros((2, 2))
-    for t in range(3):
-        h_t, c_t, _ = step_forward(x[:, t], h_t, c_t, Wx, Wh, b)
-        if not (np.allclose(h[:, t], h_t) and np.allclose(cache[3][:, t], c_t)):
-            return False
-    return True
+    h_before = np.concatenate([h0[:, None], h[:, :-1]], axis=1)                    # (N, T, H)
+    c_before = np.concatenate([np.zeros((2, 1, 2)), cache[3][:, :-1]], axis=1)
+    stepped = [step_forward(x[:, t], h_before[:, t], c_before[:, t], Wx, Wh, b)[:2] for t in range(3)]
+    return all(np.allclose(h[:, t], h_t) and np.allclose(cache[3][:, t], c_t) for t, (h_t, c_t) in enumerate(stepped))
 
 
 def _lstm_step_backward_agrees(step_backward, step_forward):
@@ -1052,41 +1099,41 @@ def _lstm_backward_diagnosis(backward, forward):
     return ""
 
 
-def lstm_hidden_gradient_norms(lstm_forward, lstm_step_backward, Wx, Wh, b, x, h0):
+def lstm_hidden_gradient_norms(lstm_forward, lstm_backward, Wx, Wh, b, x, h0):
     """||dL/dh_t|| for t = 0..T-1 through an LSTM, with L = the sum of the entries of the last
-    hidden state (as 06's hidden_gradient_norms does for the tanh RNN), computed with your
-    lstm_forward and lstm_step_backward. Returns an array (T,)."""
-    _, cache = lstm_forward(x, h0, Wx, Wh, b)
-    xs, _, h, c, _, _, i, f, o, g = cache
-    T = x.shape[1]
-    norms = np.zeros(T)
-    grad_h, grad_c = np.ones(h0.shape), np.zeros(h0.shape)  # the loss reads h_{T-1} only
-    for t in range(T - 1, -1, -1):
-        norms[t] = np.sqrt(np.sum(grad_h**2))
-        before = (h[:, t - 1], c[:, t - 1]) if t > 0 else (h0, np.zeros(h0.shape))
-        step = (xs[:, t], before[0], before[1], Wx, Wh, i[:, t], f[:, t], o[:, t], g[:, t], c[:, t])
-        grad_h, grad_c = lstm_step_backward(grad_h, grad_c, step)[1:3]  # both states carry gradient back
-    return norms
+    hidden state (as 06's hidden_gradient_norms does for the tanh RNN), from your lstm_forward and
+    lstm_backward as they are.
+
+    lstm_backward returns the gradient of every input x_t, not of every state h_t. So the LSTM
+    reads H more inputs, always zero, whose weights are a copy of Wh: forward they change nothing,
+    and the gradient that reaches them at step t + 1 is da_{t+1} Wh^T, which is dL/dh_t (h_t enters
+    the loss only through step t + 1). Wx (D, 4H), Wh (H, 4H), b (4H,), x (N, T, D), h0 (N, H).
+    Returns an array (T,).
+    """
+    N, T, D = x.shape
+    H = h0.shape[1]
+    probed = np.concatenate([x, np.zeros((N, T, H))], axis=2)             # (N, T, D + H)
+    _, cache = lstm_forward(probed, h0, np.concatenate([Wx, Wh]), Wh, b)
+    dh = np.zeros((N, T, H))
+    dh[:, -1] = 1.0                                                       # the loss reads h_{T-1} only
+    dprobe = lstm_backward(dh, cache)[0][:, :, D:]                        # (N, T, H): dL/dh_{t-1} at t
+    return np.append(np.linalg.norm(dprobe[:, 1:], axis=(0, 2)), np.linalg.norm(dh[:, -1]))
 
 
-class LstmGradientExplorer:
+class LstmGradientExplorer(_Explorer):
     """A slider for the forget-gate bias of an LSTM; the plot shows ||dL/dh_t|| through your LSTM
-    next to a vanilla tanh RNN (your hidden_gradient_norms from 06) on the same inputs."""
+    next to a vanilla tanh RNN (your hidden_gradient_norms from 06) on the same inputs.
 
-    def __init__(self, hidden_gradient_norms, lstm_forward, lstm_step_backward, forget_bias=1.0,
-                 N=4, T=60, D=8, H=32, seed=0):
+    The weights are those of gradient_flow_setup(spectral_radius): the same as 06's explorer and 08's figure."""
+
+    def __init__(self, hidden_gradient_norms, spectral_radius, lstm_forward, lstm_backward, forget_bias=1.0):
         import ipywidgets
 
-        rng = np.random.default_rng(seed)
-        self.lstm_forward, self.lstm_step_backward = lstm_forward, lstm_step_backward
-        base = rng.standard_normal((H, H))
-        # the vanilla RNN of 06's explorer: spectral radius 1
-        self.vanilla = {"Wxh": rng.standard_normal((D, H)) * 0.5,
-                        "Whh": base / np.abs(np.linalg.eigvals(base)).max(), "bh": np.zeros(H)}
-        self.x, self.h0 = rng.standard_normal((N, T, D)), np.zeros((N, H))
-        self.Wx = rng.standard_normal((D, 4 * H)) / np.sqrt(D)
-        self.Wh = rng.standard_normal((H, 4 * H)) / np.sqrt(H)
-        self.H = H
+        self.lstm_forward, self.lstm_backward = lstm_forward, lstm_backward
+        self.vanilla, lstm, self.x, self.h0 = gradient_flow_setup(spectral_radius)
+        self.Wx, self.Wh = lstm["Wx"], lstm["Wh"]
+        self.H = H = self.h0.shape[1]
+        T = self.x.shape[1]
         self.slider = ipywidgets.FloatSlider(value=forget_bias, min=0.0, max=3.0, step=0.25,
                                              description="forget bias", readout_format=".2f",
                                              style={"description_width": "80px"},
@@ -1117,19 +1164,17 @@ class LstmGradientExplorer:
 
     def bias(self):
         """b (4H,): zero except the forget gate's slice, which is the slider's value."""
-        b = np.zeros(4 * self.H)
-        b[self.H:2 * self.H] = self.slider.value
-        return b
+        return forget_bias_vector(self.H, self.slider.value)
 
     def redraw(self):
         """Recompute the LSTM's gradient norms for the current forget bias; update the existing figure."""
         ax, bias = self.live.ax, self.slider.value
         try:
             with np.errstate(all="ignore"):
-                norms = lstm_hidden_gradient_norms(self.lstm_forward, self.lstm_step_backward, self.Wx, self.Wh,
+                norms = lstm_hidden_gradient_norms(self.lstm_forward, self.lstm_backward, self.Wx, self.Wh,
                                                    self.bias(), self.x, self.h0)
         except NotImplementedError:
-            self.live.caption.value = "<b>implement lstm_forward and lstm_step_backward above, then move the slider</b>"
+            self.live.caption.value = "<b>implement lstm_forward and lstm_backward above, then move the slider</b>"
             self.live.render()
             return
         self.lstm_curve.set_ydata(np.maximum(norms, 1e-30))
@@ -1151,16 +1196,35 @@ class LstmGradientExplorer:
         Image.fromarray(np.asarray(self.live.canvas.buffer_rgba())).save(buffer, format="png", compress_level=1)
         return buffer.getvalue()
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+
+def gradient_flow_setup(spectral_radius, N=4, T=60, D=8, H=32, seed=0):
+    """The weights and inputs of the gradient-flow comparison (08) and of 06's spectral-radius slider.
+
+    Returns (vanilla, lstm, x, h0): vanilla = {Wxh (D, H), Whh (H, H) scaled by your spectral_radius
+    to radius 1, bh (H,)}; lstm = {Wx (D, 4H), Wh (H, 4H)} with entries of size 1/sqrt(fan-in);
+    x (N, T, D); h0 (N, H) zeros. The LSTM's bias b (4H,) is what the comparison varies.
+    """
+    rng = np.random.default_rng(seed)
+    base = rng.standard_normal((H, H))
+    vanilla = {"Wxh": rng.standard_normal((D, H)) * 0.5, "Whh": base / spectral_radius(base), "bh": np.zeros(H)}
+    x, h0 = rng.standard_normal((N, T, D)), np.zeros((N, H))
+    lstm = {"Wx": rng.standard_normal((D, 4 * H)) / np.sqrt(D), "Wh": rng.standard_normal((H, 4 * H)) / np.sqrt(H)}
+    return vanilla, lstm, x, h0
 
 
-def lstm_gradient_explorer(hidden_gradient_norms, lstm_forward, lstm_step_backward, **kwargs):
-    """The forget-bias slider for your LSTM (a text note instead while nbgrader grades)."""
-    if _grading():
-        print("(the interactive figure is not built while nbgrader runs the notebook)")
+def forget_bias_vector(H, forget_bias):
+    """b (4H,): zero except the forget gate's block b[H:2H], which is forget_bias."""
+    b = np.zeros(4 * H)
+    b[H:2 * H] = forget_bias
+    return b
+
+
+def lstm_gradient_explorer(hidden_gradient_norms, spectral_radius, lstm_forward, lstm_backward, **kwargs):
+    """The forget-bias slider for your LSTM (its first picture only, while nbgrader grades)."""
+    if not functions_ready("the forget-bias slider", spectral_radius):
         return None
-    return LstmGradientExplorer(hidden_gradient_norms, lstm_forward, lstm_step_backward, **kwargs)
+    return _show(lambda: LstmGradientExplorer(hidden_gradient_norms, spectral_radius, lstm_forward, lstm_backward,
+                                              **kwargs), "the LSTM's gradient norms")
 
 
 # ---------------------------------------------------------------------------
@@ -1188,26 +1252,35 @@ def lag_task_batch(rng, n_sequences, lag, n_symbols=10):
     return inputs, targets, mask
 
 
-def _lag_task_params(rng, n_symbols, hidden):
-    """Random weights: Whh with spectral radius 1, inputs strong enough to move the state."""
+def _lag_task_params(rng, n_symbols, hidden, spectral_radius):
+    """Random weights: Whh scaled by your spectral_radius to radius 1, inputs strong enough to move the state."""
     Whh = rng.standard_normal((hidden, hidden))
-    Whh /= np.abs(np.linalg.eigvals(Whh)).max()
+    Whh /= spectral_radius(Whh)
     return {"Wxh": rng.standard_normal((n_symbols, hidden)) * 0.5, "Whh": Whh, "bh": np.zeros(hidden),
             "Why": rng.standard_normal((hidden, n_symbols)) * 0.1, "by": np.zeros(n_symbols)}
 
 
-def lag_task_ready(loss_and_gradients, clip_by_global_norm):
-    """True when both functions the lag experiments call are written; otherwise a note and False."""
-    missing = [f.__name__ for f in (loss_and_gradients, clip_by_global_norm) if not is_written(f)]
+def lag_task_ready(loss_and_gradients, clip_by_global_norm, spectral_radius):
+    """True when the functions the lag experiments call are written; otherwise a note and False."""
+    missing = [f.__name__ for f in (loss_and_gradients, clip_by_global_norm, spectral_radius) if not is_written(f)]
     if missing:
-        print(f"NOTE: the lag experiments run your {' and '.join(missing)}, not written yet: they are "
+        print(f"NOTE: the lag experiments run your {', '.join(missing)}, not written yet: they are "
               f"skipped until {'it is' if len(missing) == 1 else 'they are'}.")
     return not missing
 
 
-def train_on_lag(loss_and_gradients, clip_by_global_norm, lag, steps=200, lr=1.0, max_norm=None,
-                 hidden=16, batch=64, seed=0, n_symbols=10, n_test=500, stop_below=0.02):
-    """Train a tanh RNN on the recall task at one lag with gradient descent.
+def train_on_lag(loss_and_gradients, clip_by_global_norm, spectral_radius, lag, **kwargs):
+    """Train a tanh RNN on the recall task at one lag with gradient descent (see _train_recall;
+    Whh starts at spectral radius 1, by your spectral_radius)."""
+    return _train_recall(loss_and_gradients, clip_by_global_norm, lag,
+                         lambda rng, n_symbols, hidden: _lag_task_params(rng, n_symbols, hidden, spectral_radius),
+                         **kwargs)
+
+
+def _train_recall(loss_and_gradients, clip_by_global_norm, lag, init, steps=200, lr=1.0, max_norm=None,
+                  hidden=16, batch=64, seed=0, n_symbols=10, n_test=500, stop_below=0.02):
+    """Train a model on the recall task at one lag with gradient descent, from the weights
+    init(rng, n_symbols, hidden) gives (a dict with at least Why (H, V) and by (V,)).
 
     Every step draws a fresh batch, computes (loss, grads) with your loss_and_gradients and,
     when max_norm is given, clips them with your clip_by_global_norm. Returns a dict:
@@ -1219,7 +1292,7 @@ def train_on_lag(loss_and_gradients, clip_by_global_norm, lag, steps=200, lr=1.0
     its curve is left as nan).
     """
     rng = np.random.default_rng(seed)
-    params = _lag_task_params(rng, n_symbols, hidden)
+    params = init(rng, n_symbols, hidden)
     losses, norms = np.full(steps, np.nan), np.full(steps, np.nan)
     with np.errstate(all="ignore"):  # a run without clipping may overflow: that is what it shows
         for step in range(steps):
@@ -1237,10 +1310,33 @@ def train_on_lag(loss_and_gradients, clip_by_global_norm, lag, steps=200, lr=1.0
             "accuracy": float(np.mean(guesses == targets[:, -1]))}
 
 
-def lag_sweep(loss_and_gradients, clip_by_global_norm, lags, max_norms=(None, 1.0), seeds=(0, 1), **kwargs):
+def lag_sweep(loss_and_gradients, clip_by_global_norm, spectral_radius, lags, max_norms=(None, 1.0), seeds=(0, 1),
+              **kwargs):
     """train_on_lag for every lag, clipping threshold (None: no clipping) and seed: a list of run dicts."""
-    return [train_on_lag(loss_and_gradients, clip_by_global_norm, lag, max_norm=max_norm, seed=seed, **kwargs)
+    return [train_on_lag(loss_and_gradients, clip_by_global_norm, spectral_radius, lag, max_norm=max_norm, seed=seed,
+                         **kwargs)
             for lag in lags for max_norm in max_norms for seed in seeds]
+
+
+def lag_run_table(runs):
+    """Every run of a lag sweep as text: one row per lag and clipping threshold, and for each seed
+    the test accuracy, the steps trained (fewer than asked: it learned and stopped) and the largest
+    batch loss met on the way."""
+    seeds = sorted({run["seed"] for run in runs})
+    lines = [f"{'':27s}" + "".join(f"{f'seed {seed}':>31s}" for seed in seeds),
+             f"{'lag':>3s}  {'':22s}" + "".join(f"{'accuracy':>15s} {'steps':>5s} {'max loss':>9s}" for _ in seeds)]
+    for lag in sorted({run["lag"] for run in runs}):
+        for max_norm in dict.fromkeys(run["max_norm"] for run in runs):
+            cells = []
+            for seed in seeds:
+                run = next((r for r in runs if (r["lag"], r["max_norm"], r["seed"]) == (lag, max_norm, seed)), None)
+                if run is None:
+                    cells.append(f"{'':>32s}")
+                    continue
+                trained = int(np.sum(np.isfinite(run["losses"])))
+                cells.append(f"{run['accuracy']:>15.0%} {trained:5d} {np.nanmax(run['losses']):9.1f}")
+            lines.append(f"{lag:3d}  {_run_label(max_norm):22s}" + "".join(cells))
+    return "\n".join(lines)
 
 
 def _run_colour(max_norm):
@@ -1307,7 +1403,7 @@ def plot_clipping_rescue(free, clipped, axes=None):
     return axes
 
 
-class LagExplorer:
+class LagExplorer(_Explorer):
     """A slider over the lags of a lag_sweep: the loss curves of every run at that lag.
 
     Nothing is trained on a redraw: the curves come from the runs already made.
@@ -1353,19 +1449,13 @@ class LagExplorer:
         self.live.caption.value = f"lag {lag}: test accuracy {accuracies}"
         self.live.render()
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
 
 def lag_explorer(runs, **kwargs):
-    """The lag slider over the runs of lag_sweep (a text note instead while nbgrader grades)."""
-    if _grading():
-        print("(the interactive figure is not built while nbgrader runs the notebook)")
-        return None
+    """The lag slider over the runs of lag_sweep (its first picture only, while nbgrader grades)."""
     if not runs:
         print("(no runs to show: the lag experiments were skipped)")
         return None
-    return LagExplorer(runs, **kwargs)
+    return _show(lambda: LagExplorer(runs, **kwargs), "the lag sweep")
 
 
 # ---------------------------------------------------------------------------
@@ -1398,82 +1488,76 @@ def step_backward_is_right(rnn_step_backward, x_t, h_prev, Wxh, Whh, bh, dh_next
 # ---------------------------------------------------------------------------
 # 08 LSTM: the recall task of notebook 06, learned by your LSTM
 # ---------------------------------------------------------------------------
-# The batches are those of 06 (lag_task_batch). The LSTM reads the ids one-hot; a linear output
-# layer reads its LAST hidden state only, scores = h[:, -1] @ Why + by, with softmax cross-entropy
-# there. The forward and backward passes through time are YOUR lstm_forward and lstm_backward, the
-# probabilities YOUR softmax of notebook 02; the loss, the output layer's gradient, the clipping and
-# the update are written out below.
+# The batches are those of 06 (lag_task_batch), the training loop too (_train_recall). The loss and
+# its gradients are YOUR loss_and_gradients of notebook 05, run with YOUR lstm_forward and lstm_backward
+# where it calls rnn_forward and rnn_backward: the same one-hot inputs, output layer, masked loss and
+# backward pass, with the LSTM's weights Wx (V, 4H), Wh (H, 4H), b (4H,) under the keys Wxh, Whh, bh.
 
 def _lstm_lag_params(rng, n_symbols, hidden, forget_bias):
     """Wx (V, 4H) like an embedding (one-hot inputs pick a row), Wh (H, 4H) with entries of
-    size 1/sqrt(H), b (4H,) zero except the forget block b[H:2H] = forget_bias; Why (H, V), by (V,)."""
-    b = np.zeros(4 * hidden)
-    b[hidden:2 * hidden] = forget_bias
-    return {"Wx": rng.standard_normal((n_symbols, 4 * hidden)), "b": b,
-            "Wh": rng.standard_normal((hidden, 4 * hidden)) / np.sqrt(hidden),
+    size 1/sqrt(H), b (4H,) zero except the forget block b[H:2H] = forget_bias; Why (H, V), by (V,).
+    Under the keys of the vanilla RNN (Wxh, Whh, bh), where loss_and_gradients reads them."""
+    return {"Wxh": rng.standard_normal((n_symbols, 4 * hidden)), "bh": forget_bias_vector(hidden, forget_bias),
+            "Whh": rng.standard_normal((hidden, 4 * hidden)) / np.sqrt(hidden),
             "Why": rng.standard_normal((hidden, n_symbols)) * 0.1, "by": np.zeros(n_symbols)}
 
 
-def lstm_last_step_loss(lstm_forward, lstm_backward, softmax, params, inputs, targets):
-    """Loss and gradients of the recall task for an LSTM scored at the last step only.
+def _global_names(code):
+    """The global names a function's code (and the code of functions defined in it) reads."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            names |= _global_names(const)
+    return names
 
-    inputs, targets (N, T) int ids (only targets[:, -1] is used); params as _lstm_lag_params.
-    Returns (loss, grads, scores): the mean cross-entropy at the last step (nats), a dict of
-    gradients with the keys of params, and the output scores at the last step (N, V).
+
+def lstm_loss_and_gradients(loss_and_gradients, lstm_forward, lstm_backward):
+    """Your loss_and_gradients of notebook 05 with your LSTM in it: a copy of the function whose
+    calls of rnn_forward and rnn_backward go to lstm_forward and lstm_backward (the two have the
+    same arguments and return the same tuples, with the LSTM's cache). None, with a note, when
+    your loss_and_gradients does not call rnn_forward and rnn_backward by these names.
+
+    The copy takes params with Wxh (V, 4H), Whh (H, 4H), bh (4H,), Why (H, V), by (V,) and the
+    arguments of loss_and_gradients; h0 defaults to zeros (N, H).
     """
-    n_sequences, n_symbols = len(inputs), params["Wx"].shape[0]
-    x = np.eye(n_symbols)[inputs]                                        # (N, T, V), one-hot
-    h, cache = lstm_forward(x, np.zeros((n_sequences, params["Wh"].shape[0])), params["Wx"], params["Wh"],
-                            params["b"])
-    h_last = h[:, -1]                                                   # (N, H)
-    scores = h_last @ params["Why"] + params["by"]                      # (N, V)
-    p = softmax(scores)
-    rows, answer = np.arange(n_sequences), targets[:, -1]
-    loss = float(-np.mean(np.log(np.maximum(p[rows, answer], 1e-300))))
-    dscores = p.copy()                                                  # d loss / d scores = (p - onehot) / N
-    dscores[rows, answer] -= 1.0
-    dscores /= n_sequences
-    dh = np.zeros(h.shape)                                              # the loss reads h at the last step only
-    dh[:, -1] = dscores @ params["Why"].T
-    _, _, dWx, dWh, db = lstm_backward(dh, cache)
-    grads = {"Wx": dWx, "Wh": dWh, "b": db, "Why": h_last.T @ dscores, "by": dscores.sum(axis=0)}
-    return loss, grads, scores
+    import types
+
+    missing = {"rnn_forward", "rnn_backward"} - _global_names(loss_and_gradients.__code__)
+    if missing:
+        print(f"NOTE: the LSTM curves run your loss_and_gradients (notebook 05) with your LSTM in place of "
+              f"rnn_forward and rnn_backward; yours does not call {' and '.join(sorted(missing))}, so they are "
+              "skipped. Write loss_and_gradients with calls of your rnn_forward and rnn_backward to see them.")
+        return None
+    swapped = types.FunctionType(loss_and_gradients.__code__,
+                                 dict(loss_and_gradients.__globals__, rnn_forward=lstm_forward,
+                                      rnn_backward=lstm_backward),
+                                 "lstm_loss_and_gradients", loss_and_gradients.__defaults__,
+                                 loss_and_gradients.__closure__)
+
+    def with_lstm(params, inputs, targets, mask=None, h0=None):
+        if h0 is None:   # the LSTM's state has H units, Whh (H, 4H) its rows
+            h0 = np.zeros((len(inputs), params["Whh"].shape[0]))
+        return swapped(params, inputs, targets, mask, h0)
+
+    return with_lstm
 
 
-def train_lstm_on_lag(lstm_forward, lstm_backward, softmax, lag, steps=150, lr=1.0, max_norm=1.0, forget_bias=1.0,
-                      hidden=16, batch=64, seed=0, n_symbols=10, n_test=500, stop_below=0.02):
-    """Train an LSTM on the recall task at one lag, as train_on_lag trains the vanilla RNN.
-
-    Every step draws a fresh batch, computes (loss, grads) through your lstm_forward and
-    lstm_backward, scales the gradients so that their global norm is at most max_norm, and
-    steps downhill. Stops early once the mean loss of the last 10 batches is below stop_below.
-    Returns a dict: model, lag, forget_bias, max_norm, seed, lr, losses (steps,), norms (steps,)
-    (nan after an early stop), accuracy on n_test fresh sequences (chance: 0.5).
-    """
-    rng = np.random.default_rng(seed)
-    params = _lstm_lag_params(rng, n_symbols, hidden, forget_bias)
-    losses, norms = np.full(steps, np.nan), np.full(steps, np.nan)
-    with np.errstate(all="ignore"):
-        for step in range(steps):
-            inputs, targets, _ = lag_task_batch(rng, batch, lag, n_symbols)
-            losses[step], grads, _ = lstm_last_step_loss(lstm_forward, lstm_backward, softmax, params, inputs, targets)
-            norms[step] = np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
-            if not np.isfinite(losses[step]) or (step >= 10 and losses[step - 9: step + 1].mean() < stop_below):
-                break
-            shrink = min(1.0, max_norm / norms[step])                   # clipping by the global norm
-            for name in params:
-                params[name] -= lr * shrink * grads[name]
-        inputs, targets, _ = lag_task_batch(np.random.default_rng(10_000 + lag), n_test, lag, n_symbols)
-        _, _, scores = lstm_last_step_loss(lstm_forward, lstm_backward, softmax, params, inputs, targets)
-    return {"model": f"LSTM, forget bias {forget_bias:g}", "lag": lag, "forget_bias": forget_bias,
-            "max_norm": max_norm, "seed": seed, "lr": lr, "losses": losses, "norms": norms,
-            "accuracy": float(np.mean(np.argmax(scores, axis=-1) == targets[:, -1]))}
-
-
-def lstm_lag_sweep(lstm_forward, lstm_backward, softmax, lags, forget_biases=(1.0,), seeds=(0,), **kwargs):
-    """train_lstm_on_lag for every lag, forget-gate bias and seed: a list of run dicts."""
-    return [train_lstm_on_lag(lstm_forward, lstm_backward, softmax, lag, forget_bias=bias, seed=seed, **kwargs)
-            for lag in lags for bias in forget_biases for seed in seeds]
+def lstm_lag_sweep(loss_and_gradients, clip_by_global_norm, lstm_forward, lstm_backward, lags, forget_biases=(1.0,),
+                   seeds=(0,), max_norm=1.0, **kwargs):
+    """The recall task learned by your LSTM (see lstm_loss_and_gradients) for every lag, forget-gate
+    bias and seed, trained as train_on_lag trains the vanilla RNN (clipped by your clip_by_global_norm):
+    a list of run dicts, each with its "model" and "forget_bias". [] when the LSTM cannot be run."""
+    loss = lstm_loss_and_gradients(loss_and_gradients, lstm_forward, lstm_backward)
+    if loss is None:
+        return []
+    runs = []
+    for lag in lags:
+        for bias in forget_biases:
+            init = lambda rng, n_symbols, hidden: _lstm_lag_params(rng, n_symbols, hidden, bias)
+            for seed in seeds:
+                run = _train_recall(loss, clip_by_global_norm, lag, init, max_norm=max_norm, seed=seed, **kwargs)
+                runs.append(dict(run, model=f"LSTM, forget bias {bias:g}", forget_bias=bias))
+    return runs
 
 
 def functions_ready(purpose, *functions):
@@ -1490,17 +1574,24 @@ def _model_name(run):
     return run.get("model", "vanilla RNN")
 
 
-def lag_accuracy_table(runs):
-    """The test accuracies as text: one row per model, one column per lag (mean over seeds)."""
+def _lag_table(runs, cell):
+    """One row per model, one column per lag; cell(list of that model's runs at that lag) -> text of width 7."""
     lags = sorted({run["lag"] for run in runs})
     rows = [f"{'lag L':22s}" + "".join(f"{lag:>7d}" for lag in lags)]
     for model in dict.fromkeys(_model_name(run) for run in runs):
-        cells = []
-        for lag in lags:
-            mine = [run["accuracy"] for run in runs if _model_name(run) == model and run["lag"] == lag]
-            cells.append(f"{np.mean(mine):7.0%}" if mine else f"{'':7s}")
-        rows.append(f"{model:22s}" + "".join(cells))
+        mine = [[run for run in runs if _model_name(run) == model and run["lag"] == lag] for lag in lags]
+        rows.append(f"{model:22s}" + "".join(cell(at_lag) if at_lag else f"{'':7s}" for at_lag in mine))
     return "\n".join(rows)
+
+
+def lag_accuracy_table(runs):
+    """The test accuracies as text: one row per model, one column per lag (mean over seeds)."""
+    return _lag_table(runs, lambda mine: f"{np.mean([run['accuracy'] for run in mine]):7.0%}")
+
+
+def lag_steps_table(runs):
+    """The steps each run trained, as text (one row per model, one column per lag; seeds joined by "/")."""
+    return _lag_table(runs, lambda mine: f"{'/'.join(str(int(np.sum(np.isfinite(run['losses'])))) for run in mine):>7s}")
 
 
 def plot_lag_comparison(runs, ax=None):
