@@ -33,6 +33,17 @@ class Planned:
     unreadable: tuple = ()   # (notebook, "invalid" | "missing"): its file cut short, or absent
 
 
+def first_notebook_course(destination):
+    """A copy of the course with only its first notebook, its release generated: (course, notebook name)."""
+    course = Course.copy_of(REPO, destination)
+    first = course.notebook_names()[0]
+    for path in course.folder("source").glob("*.ipynb"):
+        if path.stem != first:
+            path.unlink()
+    course.generate()
+    return course, first
+
+
 def graded_functions(course):
     """{graded function: (notebook, answer cell source with markers)} of every source notebook."""
     found = {}

@@ -6,9 +6,8 @@ import hashlib
 import pytest
 
 from autograde import notebooks
-from autograde.course import Course
 from autograde.repair import NOTE_TAG
-from tests.conftest import REPO
+from tests.conftest import REPO, first_notebook_course
 
 
 def _first_test(nb):
@@ -41,12 +40,7 @@ SLIPS = {"duplicated-test": _duplicate_test_cell, "renamed-test": _rename_test_c
 
 @pytest.fixture(scope="module")
 def slipped(tmp_path_factory):
-    course = Course.copy_of(REPO, tmp_path_factory.mktemp("slips"))
-    first = course.notebook_names()[0]
-    for path in course.folder("source").glob("*.ipynb"):
-        if path.stem != first:
-            path.unlink()
-    course.generate()
+    course, first = first_notebook_course(tmp_path_factory.mktemp("slips"))
     course.write_submission("correct")
     digests = {}
     for student, slip in SLIPS.items():

@@ -18,10 +18,10 @@ import uuid
 import pytest
 
 from autograde import notebooks
-from autograde.course import Course, NbgraderFailed
+from autograde.course import NbgraderFailed
 from autograde.jail import SandboxedKernelManager, _hierarchies, bwrap_path, check_sandbox
 from tests.attacks import judge_attack
-from tests.conftest import REPO
+from tests.conftest import REPO, first_notebook_course
 
 pytestmark = pytest.mark.skipif(check_sandbox(bwrap_path()) is not None,
                                 reason=f"bubblewrap cannot build a sandbox here: {check_sandbox(bwrap_path())}")
@@ -89,12 +89,7 @@ def attacked(request, tmp_path_factory):
     """The course after grading the attack; ``warm``: each student's kernels forked from a warm parent in one
     sandbox per student (``SandboxedKernelManager.warm_start``, as grade-class runs them), so the students
     graded after the attacker in the same nbgrader process get sandboxes it never ran in."""
-    course = Course.copy_of(REPO, tmp_path_factory.mktemp(f"sandbox-{request.param}"))
-    first = course.notebook_names()[0]
-    for path in course.folder("source").glob("*.ipynb"):
-        if path.stem != first:
-            path.unlink()
-    course.generate()
+    course, first = first_notebook_course(tmp_path_factory.mktemp(f"sandbox-{request.param}"))
     release_nb = notebooks.read(course.folder("release") / f"{first}.ipynb")
     function = next(notebooks.grade_id(c) for c in release_nb.cells if notebooks.is_answer(c))
     solution = next(notebooks.without_markers(c.source) for c in notebooks.read(course.folder("source") / f"{first}.ipynb").cells

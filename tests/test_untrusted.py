@@ -18,11 +18,10 @@ import uuid
 import pytest
 
 from autograde import notebooks
-from autograde.course import Course
 from autograde.jail import bwrap_path, check_sandbox
 from tests.attacks import (KERNEL_IPC_FOLDER, filling, flooding, looping, planted_decoys, remove_decoys,
                            search_attack)
-from tests.conftest import REPO
+from tests.conftest import REPO, first_notebook_course
 
 pytestmark = [pytest.mark.sandbox,
               pytest.mark.skipif(check_sandbox(bwrap_path()) is not None,
@@ -76,12 +75,7 @@ def _autograde(course, *args):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    course = Course.copy_of(REPO, tmp_path_factory.mktemp("untrusted"))
-    first = course.notebook_names()[0]
-    for path in course.folder("source").glob("*.ipynb"):
-        if path.stem != first:
-            path.unlink()
-    course.generate()
+    course, first = first_notebook_course(tmp_path_factory.mktemp("untrusted"))
     release = notebooks.read(course.folder("release") / f"{first}.ipynb")
     source = notebooks.read(course.folder("source") / f"{first}.ipynb")
     answers = [notebooks.grade_id(c) for c in release.cells if notebooks.is_answer(c)]
