@@ -194,3 +194,41 @@ def filling(folders, solution):
     """An answer cell that fills each of ``folders`` (Python expressions) with files, then defines the
     function as ``solution`` does."""
     return FILL.format(folders="[" + ", ".join(folders) + "]") + "\n" + solution
+
+
+# -- malformed messages on the judge's socket, one kind per call (issue: nothing a kernel sends raises) ---
+GARBLE = '''
+import base64 as _base64, json as _json, struct as _struct
+def _array(dtype, shape, data):
+    return {{"t": "nd", "dtype": dtype, "shape": shape, "b": _base64.b64encode(data).decode()}}
+_GARBAGE = [
+    b"{{not json",
+    b"\\xff\\xfe\\x00 bad bytes",
+    b"[" * 200000 + b"]" * 200000,  # nesting deep enough to exhaust a parser
+    _json.dumps({{"reply": "not an object"}}).encode(),
+    _json.dumps({{"reply": {{"result": _array("<V8", [1], bytes(8))}}}}).encode(),  # a dtype the wire refuses
+    _json.dumps({{"reply": {{"result": _array("<f8", [3], bytes(8))}}}}).encode(),  # shape and bytes disagree
+    _json.dumps({{"reply": {{"result": _array("<f8", [10**12, 10**12], b"")}}}}).encode(),  # an absurd shape
+    _json.dumps({{"reply": {{"error": ["not", "an", "object"]}}}}).encode(),
+    _json.dumps({{"reply": {{"result": {{"t": "dict", "v": [[{{"t": "list", "v": []}}, {{"t": "py", "v": 1}}]]}}}}}}).encode(),
+]
+_sent = [0]
+def _garble_the_judge():
+    probe = globals().get("__autograde_probe__")
+    judge = type(probe).session.__globals__["_JUDGE"]["socket"] if probe is not None else None
+    if judge is None:
+        return
+    message = _GARBAGE[_sent[0] % len(_GARBAGE)]
+    _sent[0] += 1
+    try:
+        judge.sendall(_struct.pack("!Q", len(message)) + message)
+    finally:
+        judge.close()
+'''
+
+
+def garbling(function, solution):
+    """``solution`` with ``function`` sending the judge a malformed message (a different kind at each call),
+    closing its end of the socket, then returning the right answer."""
+    return GARBLE.format() + "\n" + solution + f"\n_honest_{function} = {function}\n" + (
+        f"def {function}(*args, **kwargs):\n    _garble_the_judge()\n    return _honest_{function}(*args, **kwargs)\n")

@@ -26,7 +26,8 @@ from autograde.grade_class import grade_class
 from autograde.grading import child
 from autograde.grading.template import prepare_template
 from autograde.samples import replace_for
-from tests.attacks import filling, flooding, judge_attack, looping, planted_decoys, remove_decoys, search_attack
+from tests.attacks import (filling, flooding, garbling, judge_attack, looping, planted_decoys, remove_decoys,
+                           search_attack)
 from tests.conftest import REPO
 
 CELL_TIMEOUT = 20        # seconds per cell for this run: the infinite loop costs one cell of this
@@ -84,6 +85,7 @@ def build_class(course):
         "searcher": {"replace": {first: {**{a: _release(course, first, a) for a in answers},
                                          answers[0]: search_attack(answers, _release(course, first, answers[0]))}}},
         "flooder": {"replace": {first: {fn: flooding(fn, notebooks.without_markers(_solution(course, first, fn)))}}},
+        "garbler": {"replace": {first: {fn: garbling(fn, notebooks.without_markers(_solution(course, first, fn)))}}},
         "all-loop": {"replace": {nb: {notebooks.grade_id(c): looping(notebooks.grade_id(c))
                                       for c in notebooks.read(course.folder("release") / f"{nb}.ipynb").cells
                                       if notebooks.is_answer(c)} for nb in course.notebook_names()}},
@@ -246,12 +248,15 @@ def test_the_host_is_not_there_for_a_search(graded_class):
     assert "SEARCH found: []" in text and info["token"] not in text
 
 
-def test_a_flood_is_graded(graded_class):
-    """The first function floods the judge's socket at every call: its cells fail (and those of a check that
-    runs it inside another function), a function that never calls it keeps its points."""
+@pytest.mark.parametrize("student", ["flooder", "garbler"])
+def test_a_flood_or_malformed_messages_are_graded(graded_class, student):
+    """The first function floods the judge's socket, or sends it a malformed message, at every call: its
+    cells fail (and those of a check that runs it inside another function), a function that never calls it
+    keeps its points, the rest of the class is graded."""
     course, info, results, _ = graded_class
     first, fn = info["first"], info["function"]
-    lost_cells = lost(results["flooder"], first)
+    assert results[student]["status"] == "graded"
+    lost_cells = lost(results[student], first)
     assert set(t for t in info["tests"] if t.startswith(f"test_{fn}_")) <= set(lost_cells)
     assert [t for t in info["tests"] if t.startswith("test_output_forward_")] and not any(
         t.startswith("test_output_forward_") for t in lost_cells)

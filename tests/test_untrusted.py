@@ -19,8 +19,8 @@ import pytest
 
 from autograde import notebooks
 from autograde.jail import bwrap_path, check_sandbox
-from tests.attacks import (KERNEL_IPC_FOLDER, filling, flooding, looping, planted_decoys, remove_decoys,
-                           search_attack)
+from tests.attacks import (KERNEL_IPC_FOLDER, filling, flooding, garbling, looping, planted_decoys,
+                           remove_decoys, search_attack)
 from tests.conftest import REPO, first_notebook_course
 
 pytestmark = [pytest.mark.sandbox,
@@ -88,6 +88,7 @@ def graded(tmp_path_factory):
     course.write_submission("searcher", replace={first: {**stub, answers[0]: search_attack(answers, stub[answers[0]])}})
     course.write_submission("flooder", replace={first: {answers[0]: flooding(answers[0], solution[answers[0]])}})
     course.write_submission("looper", replace={first: {a: looping(a) for a in answers}})
+    course.write_submission("garbler", replace={first: {answers[0]: garbling(answers[0], solution[answers[0]])}})
     # links: the notebook itself, and a file beside it, point at the course's source notebook (the solution)
     linked = course.write_submission("linker", blank=True)
     (linked / f"{first}.ipynb").unlink()
@@ -97,7 +98,7 @@ def graded(tmp_path_factory):
     (leaked / "notes.txt").symlink_to(course.folder("source") / f"{first}.ipynb")
     piped = course.write_submission("piper")
     os.mkfifo(piped / "pipe")
-    course.write_submission("filler", replace={first: {answers[0]: filling(['"/tmp"', '"."', '"/dev/shm"'],
+    course.write_submission("tmp-filler", replace={first: {answers[0]: filling(['"/tmp"', '"."', '"/dev/shm"'],
                                                                            solution[answers[0]])}})
     course.write_submission("ipc-filler", replace={first: {answers[0]: filling([KERNEL_IPC_FOLDER],
                                                                                solution[answers[0]])}})
@@ -106,10 +107,10 @@ def graded(tmp_path_factory):
     decoys = planted_decoys((REPO / "autograde" / "solution.py").read_text(), token)
     os.environ["AUTOGRADE_DECOY_SECRET"] = token
     try:
-        peak = _autograde(course, "--student=[!lfi]*")
+        peak = _autograde(course, "--student=[!lti]*")
         _autograde(course, "--student=linker")
         with Peak() as filled:
-            _autograde(course, "--student=filler")
+            _autograde(course, "--student=tmp-filler")
         with Peak() as ipc_filled:
             _autograde(course, "--student=ipc-filler", f"--LimitedKernelManager.memory_limit={IPC_MEMORY}")
         _autograde(course, "--student=looper", f"--Execute.timeout={LOOP_CELL_TIMEOUT}",
@@ -169,6 +170,19 @@ def test_a_flood_on_the_judges_socket_costs_its_function_and_no_memory(graded):
     assert graded["peak"] < 1_500_000, f"a grading process or kernel peaked at {graded['peak']} KiB"
 
 
+def test_malformed_messages_fail_only_the_calls_that_sent_them(graded):
+    """Bad JSON, bad bytes, deep nesting, a reply that is not an object, a refused dtype, a shape that
+    disagrees with its bytes, an absurd shape, an error that is not an object, an unhashable key: each
+    fails its call as a cell failure, never the grader; a function that never sends one keeps its points."""
+    first_function, last_function = graded["answers"][0], graded["answers"][-1]
+    assert set(cells_of(graded, first_function)) <= set(lost(graded, "garbler"))
+    assert not set(cells_of(graded, last_function)) & set(lost(graded, "garbler"))
+    nb = autograded(graded, "garbler")
+    errors = [o for c in nb.cells if notebooks.grade_id(c) in cells_of(graded, first_function) for o in c.outputs
+              if o.output_type == "error"]
+    assert errors and all(o.ename in ("CheckFailed", "StudentError") for o in errors), [o.ename for o in errors]
+
+
 def test_a_submission_whose_functions_all_loop_is_graded_within_its_time(graded):
     """Each function costs one cell's limit once (its later calls fail at once), and past the
     submission's time the remaining cells are not run: graded, every check 0, with the reasons."""
@@ -201,12 +215,12 @@ def test_what_a_kernel_writes_is_bounded(graded):
     """96 MiB files, each under the file-size limit, into /tmp, the kernel's folder and /dev/shm: each
     fills up ("No space left on device"), the host's shared memory and disk grow by less than the caps,
     and the function defined after the writes keeps its points."""
-    text = printed(autograded(graded, "filler"))
+    text = printed(autograded(graded, "tmp-filler"))
     for folder in ("/tmp", ".", "/dev/shm"):
         assert f"FILL {folder} wrote" in text and "No space left on device" in text.split(f"FILL {folder} wrote")[1]
     shared, disk = graded["filled"]
     assert shared < WRITABLE + 64 * 2**20 and disk < 64 * 2**20, graded["filled"]
-    assert lost(graded, "filler") == []
+    assert lost(graded, "tmp-filler") == []
 
 
 def test_the_folder_shared_with_the_grader_is_bounded_by_the_kernels_memory(graded):
