@@ -25,6 +25,7 @@ kernels are those of ``LimitedExecute`` (memory cap, survival of a dead or stuck
 kernel). ``nbgrader_config.py`` puts this class in ``Autograde.autograde_preprocessors``,
 so stock ``nbgrader autograde`` and the class-grading command grade alike.
 """
+import contextlib
 import math
 import resource
 import time
@@ -126,7 +127,10 @@ class GradedExecute(LimitedExecute):
         return km
 
     def preprocess(self, nb, resources=None, km=None):
-        limit_own_memory(self.grader_memory_limit)
+        with own_memory_limited(self.grader_memory_limit):
+            return self._preprocess(nb, resources, km)
+
+    def _preprocess(self, nb, resources, km):
         self._link = KernelLink(self, self.reply_limit)
         self._kernel_managers = []
         self._student = ((resources or {}).get("nbgrader") or {}).get("student")
@@ -199,11 +203,18 @@ class GradedExecute(LimitedExecute):
 _TIME_SPENT = weakref.WeakKeyDictionary()  # grading run (nbgrader's exporter) -> {student: seconds run so far}
 
 
-def limit_own_memory(limit):
-    """Lower this process's soft address-space limit to ``limit`` bytes (0: leave it). The hard limit is
-    left as it is, so that kernels started from here can still be given their own."""
-    if not limit:
-        return
+@contextlib.contextmanager
+def own_memory_limited(limit):
+    """Within the block, this process's soft address-space limit is at most ``limit`` bytes (0: as it is);
+    then it is what it was (a process that grades in-process, a test or a demo, may start programs later
+    that reserve more address space, as a browser does). The hard limit is left as it is, so that kernels
+    started meanwhile can still be given their own."""
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if soft == resource.RLIM_INFINITY or soft > limit:
+    lowered = bool(limit) and (soft == resource.RLIM_INFINITY or soft > limit)
+    if lowered:
         resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+    try:
+        yield
+    finally:
+        if lowered:
+            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))

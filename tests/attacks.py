@@ -6,6 +6,7 @@ nothing: the checks run in the grader's process (autograde.remote), which the ke
 and the solution and the checks are not in the kernel's file system.
 """
 import os
+import pathlib
 import shutil
 
 JUDGE_ATTACK = '''
@@ -232,3 +233,11 @@ def garbling(function, solution):
     closing its end of the socket, then returning the right answer."""
     return GARBLE.format() + "\n" + solution + f"\n_honest_{function} = {function}\n" + (
         f"def {function}(*args, **kwargs):\n    _garble_the_judge()\n    return _honest_{function}(*args, **kwargs)\n")
+
+
+def sandbox_folders():
+    """The folders sandboxes share with the grader that exist now (each must go with its kernel)."""
+    import tempfile
+    from autograde.jail import shared_folder_base
+    base = pathlib.Path(shared_folder_base() or tempfile.gettempdir())
+    return {p.name for p in base.glob("autograde-kernel-*")} | {p.name for p in base.glob("autograde-warm-*")}

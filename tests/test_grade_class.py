@@ -27,7 +27,7 @@ from autograde.grading import child
 from autograde.grading.template import prepare_template
 from autograde.samples import replace_for
 from tests.attacks import (filling, flooding, garbling, judge_attack, looping, planted_decoys, remove_decoys,
-                           search_attack)
+                           sandbox_folders, search_attack)
 from tests.conftest import REPO
 
 CELL_TIMEOUT = 20        # seconds per cell for this run: the infinite loop costs one cell of this
@@ -161,11 +161,13 @@ def graded_class(tmp_path_factory):
     token = uuid.uuid4().hex
     info["decoys"], info["token"] = planted_decoys((REPO / "autograde" / "solution.py").read_text(), token), token
     os.environ["AUTOGRADE_DECOY_SECRET"] = token
+    folders_before = sandbox_folders()
     try:
         results = grade_class(course.root, jobs=2, timeout=CELL_TIMEOUT, memory=MEMORY, quiet=True)
     finally:
         del os.environ["AUTOGRADE_DECOY_SECRET"]
         remove_decoys(token)
+    info["sandbox folders left"] = sandbox_folders() - folders_before
     return course, info, results, before
 
 
@@ -271,6 +273,13 @@ def test_endless_functions_are_graded_within_the_submissions_time(graded_class):
     assert result["status"] == "graded" and result["scores"][info["first"]] == 0
     text = "".join(json.dumps(notebooks.read(p)) for p in course.folder("autograded", "all-loop").glob("*.ipynb"))
     assert "Later calls of it fail at once" in text and "used up its time" in text
+
+
+def test_no_sandbox_folder_outlives_its_student(graded_class):
+    """Every kernel's and every warm parent's folder is gone, for kernels that died too (os._exit, the
+    memory cap) and though grading processes end with os._exit."""
+    _, info, _, _ = graded_class
+    assert info["sandbox folders left"] == set()
 
 
 def test_what_a_kernel_writes_is_bounded(graded_class):

@@ -55,7 +55,7 @@ from nbgrader.coursedir import CourseDirectory  # noqa: E402
 from nbgrader.preprocessors import Execute  # noqa: E402
 from traitlets.config.loader import PyFileConfigLoader  # noqa: E402
 
-from autograde.jail import matplotlib_cache  # noqa: E402
+from autograde.jail import close_warm_sandbox, matplotlib_cache  # noqa: E402
 
 COPY_SUFFIX = re.compile(r"(\s*\(\d+\)|-Copy\d*|_copy\d*|\s+copy\s*\d*)$", re.I)
 
@@ -272,6 +272,7 @@ def serve():
                     os.dup2(log.fileno(), 2)
                 run(template, job)
             finally:
+                close_warm_sandbox()  # os._exit skips atexit
                 os._exit(0)
         out.write(f"started {pid}\n")
         _, status = os.waitpid(pid, 0)
