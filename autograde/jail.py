@@ -440,9 +440,10 @@ class SandboxedKernelManager(LimitedKernelManager):
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
         jail = getattr(self, "_jail", None)
-        if jail is not None and not restart:
+        if jail is not None and not restart:  # once: nbclient may clean up after shutdown_kernel did
             self._events = _read_events(jail / "evidence.jsonl")
             shutil.rmtree(jail, ignore_errors=True)
+            self._jail = None
         warm = getattr(self, "_warm", None)
         if warm is not None and not restart:
             shutil.rmtree(self.ipc_folder, ignore_errors=True)
