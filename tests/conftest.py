@@ -33,6 +33,22 @@ class Planned:
     unreadable: tuple = ()   # (notebook, "invalid" | "missing"): its file cut short, or absent
 
 
+def wait_until_serving(url, process, log, what, seconds=90):
+    """Return once ``url`` answers; raise with the end of ``log`` if ``process`` (``what``) ends first or
+    ``seconds`` pass."""
+    import time
+    import urllib.request
+    deadline = time.time() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            if process.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"{what} did not start:\n" + pathlib.Path(log).read_text()[-3000:])
+            time.sleep(0.5)
+
+
 def first_notebook_course(destination):
     """A copy of the course with only its first notebook, its release generated: (course, notebook name)."""
     course = Course.copy_of(REPO, destination)

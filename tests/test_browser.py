@@ -17,12 +17,11 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
 from autograde.course import Course
-from tests.conftest import REPO
+from tests.conftest import REPO, wait_until_serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -78,15 +77,7 @@ def jupyterlab(root, tmp):
         cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("JupyterLab did not start:\n" + (tmp / "jupyterlab.log").read_text()[-3000:])
-                time.sleep(0.5)
+        wait_until_serving(f"{url}/api/status?token={token}", proc, tmp / "jupyterlab.log", "JupyterLab")
         yield url, token
     finally:
         proc.terminate()

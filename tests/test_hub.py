@@ -24,14 +24,13 @@ import shutil
 import subprocess
 import tempfile
 import time
-import urllib.request
 
 import pytest
 
 from autograde import mistakes, notebooks
 from autograde.course import Course
 from autograde.samples import replace_for
-from tests.conftest import REPO
+from tests.conftest import REPO, wait_until_serving
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOT_DIR, _free_port, _require_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -117,15 +116,7 @@ def hub(base, env):
                             stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{env['RNN_HUB_PORT']}"
     try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/hub/api", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("JupyterHub did not start:\n" + (base / "jupyterhub.log").read_text()[-3000:])
-                time.sleep(0.5)
+        wait_until_serving(f"{url}/hub/api", proc, base / "jupyterhub.log", "JupyterHub")
         yield url
     finally:
         proc.terminate()  # the hub stops the users' servers and its proxy as it exits
