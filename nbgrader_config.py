@@ -2,10 +2,10 @@
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
 
 # nbgrader copies a submission's files following symbolic links, and stops at a named pipe: with this,
-# it copies regular files only (autograde/nbgrader_files.py). Without the course's package (a student's
+# it copies regular files only (autograde/runtime/plugins/nbgrader_files.py). Without the course's package (a student's
 # own machine), nothing is graded here anyway.
 try:
-    import autograde.nbgrader_files  # noqa: F401
+    import autograde.runtime.plugins.nbgrader_files  # noqa: F401
 except ImportError:
     pass
 
@@ -25,7 +25,7 @@ c.Execute.interrupt_on_timeout = True
 # that is still running a few minutes after this).
 c.GradedExecute.submission_time_limit = 600
 
-# What a grading kernel (autograde.jail.SandboxedKernelManager) may use: memory (the address space of the
+# What a grading kernel (autograde.runtime.kernels.sandbox.SandboxedKernelManager) may use: memory (the address space of the
 # kernel, which the tmpfs below count against: 4 GiB in all), its writable /tmp, copy of its notebook
 # folder and /dev/shm (tmpfs in the host's memory: 512 MiB in all), CPU time, file size, processes.
 c.LimitedKernelManager.memory_limit = 4 * 2**30
@@ -43,34 +43,34 @@ c.SandboxedKernelManager.read_only_paths = []
 c.GradedExecute.reply_limit = 64 * 2**20
 c.GradedExecute.grader_memory_limit = 8 * 2**30
 
-# Autograding: nbgrader's own steps, with autograde.execute.GradedExecute in place of Execute. It runs
+# Autograding: nbgrader's own steps, with autograde.runtime.judge.execute.GradedExecute in place of Execute. It runs
 # each test cell's hidden check before its visible asserts and lets only the hidden check decide the
 # cell's points (a warning or a comparison with the student's own earlier parts costs nothing), in
-# kernels with a memory cap (autograde.sandbox; c.LimitedKernelManager.memory_limit, in bytes).
-# Sanitizing a submission before it runs: autograde.repair.RestoreCellMetadata first makes every cell's
+# kernels with a memory cap (autograde.runtime.kernels.limits; c.LimitedKernelManager.memory_limit, in bytes).
+# Sanitizing a submission before it runs: autograde.runtime.plugins.repair.RestoreCellMetadata first makes every cell's
 # nbgrader metadata that of the released cell (a duplicated or renamed test cell, or an answer cell marked
 # as graded, costs only what it touches instead of the whole notebook), and nbgrader puts back a test cell
-# the student renamed or deleted. autograde.repair.CheckCellMetadata (here and below) is nbgrader's
+# the student renamed or deleted. autograde.runtime.plugins.repair.CheckCellMetadata (here and below) is nbgrader's
 # CheckCellMetadata with the same verdicts, its JSON schema checked once instead of once per cell.
-# autograde.repair.DropOversized runs before them: a notebook is graded on its cells' sources, so an
+# autograde.runtime.plugins.repair.DropOversized runs before them: a notebook is graded on its cells' sources, so an
 # attachment, stored output or metadata entry of the submitted file over item_bytes_limit, or past
 # notebook_bytes_limit for them all, is dropped with a note at the top of the notebook (a 160 MB pasted
 # screenshot is not copied into the autograded notebook and the feedback page; the notebook is graded).
 c.DropOversized.item_bytes_limit = 5 * 2**20
 c.DropOversized.notebook_bytes_limit = 20 * 2**20
 c.Autograde.sanitize_preprocessors = [
-    "autograde.repair.RefuseLinks",  # a notebook submitted as a symbolic link is graded as empty
-    "autograde.repair.DropOversized",
-    "autograde.repair.RestoreCellMetadata",
+    "autograde.runtime.plugins.repair.RefuseLinks",  # a notebook submitted as a symbolic link is graded as empty
+    "autograde.runtime.plugins.repair.DropOversized",
+    "autograde.runtime.plugins.repair.RestoreCellMetadata",
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
-    "autograde.repair.CheckCellMetadata",
+    "autograde.runtime.plugins.repair.CheckCellMetadata",
 ]
 c.OverwriteCells.add_missing_cells = True
 
-# What grading displays is capped as it arrives (autograde.sandbox.LimitedExecute): printed text per cell
+# What grading displays is capped as it arrives (autograde.runtime.kernels.limits.LimitedExecute): printed text per cell
 # (output_limit, characters), each image, HTML, JSON or other display, error or widget state
 # (output_bytes_limit), and all the outputs and widget state of one autograded notebook together
 # (notebook_bytes_limit); what is over a cap is replaced by a note saying what was cut and how big it was.
@@ -79,31 +79,31 @@ c.LimitedExecute.output_bytes_limit = 5 * 2**20
 c.LimitedExecute.notebook_bytes_limit = 20 * 2**20
 
 c.Autograde.autograde_preprocessors = [
-    "autograde.execute.GradedExecute",
+    "autograde.runtime.judge.execute.GradedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
-    "autograde.repair.CheckCellMetadata",
+    "autograde.runtime.plugins.repair.CheckCellMetadata",
 ]
 
 
 # Feedback for students (`nbgrader generate_feedback`): nbgrader's own preprocessors, then
-# autograde.feedback.RedactHiddenTests, which removes hidden-test source and tracebacks that
+# autograde.runtime.plugins.feedback.RedactHiddenTests, which removes hidden-test source and tracebacks that
 # could quote it, keeping each check's name, points and message.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-    "autograde.feedback.RedactHiddenTests",
+    "autograde.runtime.plugins.feedback.RedactHiddenTests",
 ]
 # the pages themselves: nbconvert's HTML exporter without its second parse of every page
-c.GenerateFeedback.exporter_class = "autograde.feedback.FeedbackExporter"
+c.GenerateFeedback.exporter_class = "autograde.runtime.plugins.feedback.FeedbackExporter"
 
 # Grades out (`nbgrader export`): nbgrader's grades.csv and, beside it, canvas_grades.csv for Canvas's
-# gradebook import (autograde.export.CanvasExport: one column per notebook, or "total" for one per
+# gradebook import (autograde.runtime.plugins.export.CanvasExport: one column per notebook, or "total" for one per
 # assignment; the student id in Canvas's SIS Login ID column). nbgrader's file alone:
 # `nbgrader export --exporter=nbgrader.plugins.CsvExportPlugin`.
-c.ExportApp.plugin_class = "autograde.export.CanvasExport"
+c.ExportApp.plugin_class = "autograde.runtime.plugins.export.CanvasExport"
 c.CanvasExport.columns = "notebooks"
 c.CanvasExport.student_id_column = "SIS Login ID"

@@ -10,11 +10,11 @@ import pathlib
 import sys
 import time
 
-import autograde.nbgrader_cli  # noqa: F401  (first: it leaves out a grammar nbformat never uses, 2.5 s)
-from autograde.course import Course, write_feedback
+import autograde.runtime.nbgrader_cli  # noqa: F401  (first: it leaves out a grammar nbformat never uses, 2.5 s)
+from autograde.grading.course import Course, write_feedback
 from autograde.grading import grade_class
 from autograde.grading.engine import Engine
-from autograde.samples import sample_class
+from autograde.grading.samples import sample_class
 
 
 def main(root="."):

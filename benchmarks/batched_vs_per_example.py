@@ -19,7 +19,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "source" / "rnn"))
 
-from autograde import solution  # noqa: E402
+from autograde.content import solution  # noqa: E402
 from rnn_helpers import load_names  # noqa: E402
 
 TARGET = float(sys.argv[1]) if len(sys.argv) > 1 else 2.3   # nats per character

@@ -32,9 +32,9 @@ sys.path.insert(0, str(REPO))
 
 from nbgrader.api import Gradebook  # noqa: E402
 
-from autograde import mistakes, notebooks  # noqa: E402
-from autograde.course import Course  # noqa: E402
-from autograde.samples import replace_for  # noqa: E402
+from autograde.content import mistakes, notebooks  # noqa: E402
+from autograde.grading.course import Course  # noqa: E402
+from autograde.grading.samples import replace_for  # noqa: E402
 
 
 def build(root, n, keep_notebooks):

@@ -16,7 +16,7 @@ import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from autograde import solution  # noqa: E402
+from autograde.content import solution  # noqa: E402
 
 N, T, H, V = 256, 50, 256, 27
 

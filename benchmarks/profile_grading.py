@@ -22,17 +22,18 @@ import time
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-import autograde.nbgrader_cli  # noqa: E402,F401  (as in grade-class: without a grammar nbformat never uses)
+import autograde.runtime.nbgrader_cli  # noqa: E402,F401  (as in grade-class: without a grammar nbformat never uses)
 os.environ["PATH"] = os.pathsep.join([str(pathlib.Path(sys.executable).parent), os.environ["PATH"]])
 
 import nbclient  # noqa: E402
 from jupyter_client.manager import AsyncKernelManager  # noqa: E402
 
-from autograde import execute, mistakes, notebooks  # noqa: E402
-from autograde.course import Course  # noqa: E402
+from autograde.content import mistakes, notebooks  # noqa: E402
+from autograde.runtime.judge import execute  # noqa: E402
+from autograde.grading.course import Course  # noqa: E402
 from autograde.grading import child, template  # noqa: E402
-from autograde.sandbox import LimitedExecute  # noqa: E402
-from autograde.samples import replace_for  # noqa: E402
+from autograde.runtime.kernels.limits import LimitedExecute  # noqa: E402
+from autograde.grading.samples import replace_for  # noqa: E402
 
 STEPS = ["grading process start (imports)", "kernel start", "kernel shutdown", "first cell (imports in the kernel)",
          "setup cells (load earlier functions)", "answer cells", "hidden checks (in the grader, + diagnosis)",

@@ -3,7 +3,7 @@ submissions in three ways, alternating, on a scratch copy of the course (noteboo
 07, solution submissions):
 
 * "course": the course's configuration (sandboxed kernels, hidden checks judged in the grader's
-  process, calling the student's functions in the kernel: autograde.remote);
+  process, calling the student's functions in the kernel: autograde.runtime.judge.remote);
 * "judge in kernel": the hidden checks run inside the sandboxed kernel
   (`--GradedExecute.judge_in_grader=False`), as before the trusted judge;
 * "unsandboxed": that, without the sandbox (`--SandboxedKernelManager.sandbox=False`).
@@ -21,7 +21,7 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from autograde.course import Course  # noqa: E402
+from autograde.grading.course import Course  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = ("01_cell_forward", "05_bptt", "07_char_rnn")

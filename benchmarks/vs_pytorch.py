@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from autograde import solution  # noqa: E402
+from autograde.content import solution  # noqa: E402
 
 N, T, V, H = 32, 25, 28, 100
 GOAL = 0.7

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "source" / "rnn"))
 os.environ.pop("NBGRADER_EXECUTION", None)
 
 import rnn_helpers  # noqa: E402
-from autograde import solution  # noqa: E402
+from autograde.content import solution  # noqa: E402
 
 BUDGET_MS = 100.0
 

@@ -45,15 +45,15 @@ plt.show()
 def grader():
     import importlib
 
-    import autograde.nbgrader_cli  # noqa: F401  (first, as in the course's programs)
+    import autograde.runtime.nbgrader_cli  # noqa: F401  (first, as in the course's programs)
     import autograde
     for module in pkgutil.walk_packages(autograde.__path__, "autograde."):
         importlib.import_module(module.name)
     for name in MODULES:
         importlib.import_module(name)
-    autograde.zygote.warm_up()  # what a student's warm parent imports for its kernels (stack_data, ...)
+    autograde.runtime.kernels.warm_parent.warm_up()  # what a student's warm parent imports for its kernels (stack_data, ...)
     from nbgrader.api import Gradebook
-    autograde.nbgrader_cli.stamp_in_process()  # as the course's programs do (it reads the migration scripts)
+    autograde.runtime.nbgrader_cli.stamp_in_process()  # as the course's programs do (it reads the migration scripts)
     with tempfile.TemporaryDirectory() as scratch, Gradebook(f"sqlite:///{scratch}/gradebook.db"):
         pass
     from nbconvert.filters.highlight import Highlight2HTML

@@ -2,7 +2,7 @@
 
 ``JUDGE_ATTACK`` is the start of an answer cell whose functions are all still the release's stubs:
 it tries every way to make the hidden checks pass without a correct function. It must earn
-nothing: the checks run in the grader's process (autograde.remote), which the kernel cannot reach,
+nothing: the checks run in the grader's process (autograde.runtime.judge.remote), which the kernel cannot reach,
 and the solution and the checks are not in the kernel's file system.
 """
 import os
@@ -25,12 +25,12 @@ NAMES = {names!r}
 stolen = {{}}
 # the reference, however it can be found: imported by name, by a name built at run time, or read as a file
 def by_import():
-    module = importlib.import_module("".join(["auto", "grade", ".", "solu", "tion"]))
+    module = importlib.import_module("".join(["auto", "grade", ".", "content", ".", "solu", "tion"]))
     stolen.update({{n: getattr(module, n) for n in NAMES}})
 def by_file():
     candidates = [pathlib.Path(p) for p in sys.path if p] + list(pathlib.Path.cwd().parents)
     for folder in candidates:
-        for path in glob.glob(str(folder / "*" / "solution.py")) + glob.glob(str(folder / "solution.py")):
+        for path in sum((glob.glob(str(folder / pattern)) for pattern in ("solution.py", "*/solution.py", "*/*/solution.py")), []):
             namespace = {{}}
             exec(open(path).read(), namespace)
             stolen.update({{n: namespace[n] for n in NAMES if n in namespace}})
@@ -55,8 +55,8 @@ np.testing.assert_allclose = np.testing.assert_array_equal = lambda *args, **kwa
 # the checks themselves, replaced under computed names
 fake = types.ModuleType("fake")
 fake.__getattr__ = lambda name: (lambda *args, **kwargs: print("PASSED"))
-for name in ["auto" + "grade"] + ["autograde." + m for m in ("checks", "checking", "remote", "solution")] + [
-        "autograde.checks.nb0%d" % i for i in range(1, 9)]:
+for name in ["auto" + "grade"] + ["autograde." + m for m in ("content.checks", "content.checking", "runtime.judge.remote", "content.solution")] + [
+        "autograde.content.checks.nb0%d" % i for i in range(1, 9)]:
     sys.modules[name] = fake
 # acting differently when graded: then every function is the reference, if one was stolen
 graded = any(key.startswith("NBGRADER") for key in os.environ)
@@ -93,7 +93,7 @@ except Exception as exc:
 for folder in sys.path:
     for hook in pathlib.Path(folder).glob("__editable__*") if os.path.isdir(folder) else []:
         for target in re.findall(r"'(/[^']+)'", hook.read_text(errors="replace")):
-            for candidate in (pathlib.Path(target) / "solution.py", pathlib.Path(target, "autograde", "solution.py")):
+            for candidate in (pathlib.Path(target) / "solution.py", pathlib.Path(target, "autograde", "content", "solution.py")):
                 if candidate.exists():
                     found.append(str(candidate))
 for path in found:
@@ -238,6 +238,6 @@ def garbling(function, solution):
 def sandbox_folders():
     """The folders sandboxes share with the grader that exist now (each must go with its kernel)."""
     import tempfile
-    from autograde.jail import shared_folder_base
+    from autograde.runtime.kernels.sandbox import shared_folder_base
     base = pathlib.Path(shared_folder_base() or tempfile.gettempdir())
     return {p.name for p in base.glob("autograde-kernel-*")} | {p.name for p in base.glob("autograde-warm-*")}

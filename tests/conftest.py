@@ -10,10 +10,10 @@ import shutil
 
 import pytest
 
-from autograde import mistakes, notebooks
-from autograde.course import Course
-from autograde.notebooks import function_source
-from autograde.samples import replace_for
+from autograde.content import mistakes, notebooks
+from autograde.grading.course import Course
+from autograde.content.notebooks import function_source
+from autograde.grading.samples import replace_for
 from tests.alternatives import all_alternatives
 from tests.styles import SELF_CONTAINED, STYLES, noisy
 

@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 
-from autograde.notebooks import without_markers
+from autograde.content.notebooks import without_markers
 from tests.alternatives import nb08
 
 STYLES = ("calls-parts", "self-contained")

@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from autograde.course import Course
+from autograde.grading.course import Course
 from tests.conftest import REPO, wait_until_serving
 
 CHROMIUM = "/usr/bin/chromium"

@@ -199,7 +199,7 @@ def test_08_recall_with_seeds_0_1_2():
     reach 100%, 97% and 100%": the runs of SEEDS = (0, 1, 2), with the reference functions."""
     import importlib.util
 
-    from autograde.solution import clip_by_global_norm, loss_and_gradients, lstm_backward, lstm_forward
+    from autograde.content.solution import clip_by_global_norm, loss_and_gradients, lstm_backward, lstm_forward
 
     spec = importlib.util.spec_from_file_location("rnn_helpers", REPO / "source" / "rnn" / "rnn_helpers.py")
     helpers = importlib.util.module_from_spec(spec)

@@ -20,12 +20,12 @@ import uuid
 import pytest
 from nbgrader.api import Gradebook
 
-from autograde import mistakes, notebooks
-from autograde.course import LOADS, Course
+from autograde.content import mistakes, notebooks
+from autograde.grading.course import LOADS, Course
 from autograde.grade_class import grade_class
 from autograde.grading import child
 from autograde.grading.template import prepare_template
-from autograde.samples import replace_for
+from autograde.grading.samples import replace_for
 from tests.attacks import (filling, flooding, garbling, judge_attack, looping, planted_decoys, remove_decoys,
                            sandbox_folders, search_attack)
 from tests.conftest import REPO
@@ -77,7 +77,7 @@ def build_class(course):
         "sys-exit": {"replace": {first: {fn: "import sys\nsys.exit(3)"}}},
         "os-exit": {"replace": {first: {fn: "import os\nos._exit(3)"}}},
         "memory-hog": {"replace": {first: {fn: "import numpy as np\nbig = np.ones(50 * 10**9 // 8)  # 50 GB"}}},
-        "cheater": {"replace": {first: {fn: "try:\n    import autograde.solution as reference\nexcept ImportError:\n"
+        "cheater": {"replace": {first: {fn: "try:\n    import autograde.content.solution as reference\nexcept ImportError:\n"
                                             "    reference = None\n"
                                             + notebooks.without_markers(_solution(course, first, fn))}}},
         "judge-cheat": {"replace": {first: {**{a: _release(course, first, a) for a in answers},
@@ -159,7 +159,7 @@ def graded_class(tmp_path_factory):
     info = build_class(course)
     before = hashes(course.root)
     token = uuid.uuid4().hex
-    info["decoys"], info["token"] = planted_decoys((REPO / "autograde" / "solution.py").read_text(), token), token
+    info["decoys"], info["token"] = planted_decoys((REPO / "autograde" / "content" / "solution.py").read_text(), token), token
     os.environ["AUTOGRADE_DECOY_SECRET"] = token
     folders_before = sandbox_folders()
     try:
@@ -319,7 +319,7 @@ def test_integrity_flags_name_the_line(graded_class):
     _, _, results, _ = graded_class
     flags = results["cheater"]["flags"]
     by_rule = {f["rule"]: f["line"] for f in flags}
-    assert "import autograde.solution" in by_rule["imports-grader"]
+    assert "import autograde.content.solution" in by_rule["imports-grader"]
     assert "assert_allclose" in by_rule["monkeypatch"]
     assert "gradebook.db" in by_rule["reads-outside"]
     assert "NBGRADER_EXECUTION" in by_rule["grading-env"]
@@ -348,7 +348,7 @@ def test_feedback_pages_are_nbconverts_pages(graded_class):
     included), for the second student as for the first."""
     from bs4 import BeautifulSoup
 
-    from autograde.feedback import RememberedHighlight
+    from autograde.runtime.plugins.feedback import RememberedHighlight
     course, _, _, _ = graded_class
     students = ("buggy", "correct")
     RememberedHighlight.remembered.clear()
@@ -387,7 +387,7 @@ NUMBER = re.compile(r"\d+(\.\d{1,2})?")  # a Canvas score: plain points, no sign
 
 def test_canvas_gradebook_csv(graded_class, tmp_path):
     """`nbgrader export` with the course's exporter: nbgrader's grades.csv as before, and a CSV in Canvas's
-    gradebook-import format (autograde.export's docstring): its five identity columns first, the
+    gradebook-import format (autograde.runtime.plugins.export's docstring): its five identity columns first, the
     points-possible row, one row per student of the gradebook, plain points that add up to grades.csv's."""
     course, info, results, _ = graded_class
     shutil.copy(course.db_url.removeprefix("sqlite:///"), tmp_path / "gradebook.db")

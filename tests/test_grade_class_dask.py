@@ -26,11 +26,11 @@ import psutil
 import pytest
 from nbgrader.api import Gradebook
 
-from autograde import mistakes, notebooks
-from autograde.course import Course
+from autograde.content import mistakes, notebooks
+from autograde.grading.course import Course
 from autograde.grading import merge
 from autograde.grade_class import grade_class
-from autograde.samples import replace_for
+from autograde.grading.samples import replace_for
 from tests.conftest import REPO
 from tests.test_grade_class import POSTGRES, _fn, _postgres_admin
 
@@ -65,7 +65,7 @@ def write_class(course):
              "sys-exit": {"replace": {first: {fn: "import sys\nsys.exit(3)"}}},
              "os-exit": {"replace": {first: {fn: "import os\nos._exit(3)"}}},
              "memory-hog": {"replace": {first: {fn: "import numpy as np\nbig = np.ones(50 * 10**9 // 8)"}}},
-             "cheater": {"replace": {first: {fn: "import autograde.solution as reference\n"
+             "cheater": {"replace": {first: {fn: "import autograde.content.solution as reference\n"
                                                  f"{fn} = reference.{fn}"}}}}
     cases.update({f"mistake-{i}": {"replace": replace_for(entry)} for i, entry in enumerate(found)})
     for student, how in cases.items():

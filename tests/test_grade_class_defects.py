@@ -18,7 +18,7 @@ from nbgrader.api import Gradebook
 from autograde.grading import integrity, submissions
 from autograde.grading.template import GradingError
 from autograde.grade_class import grade_class
-from autograde.course import Course
+from autograde.grading.course import Course
 from tests.conftest import REPO
 from tests.test_grade_class_dask import first_notebook_course
 
@@ -163,9 +163,9 @@ def test_every_argument_has_a_help_line():
 def test_honest_code_gets_no_integrity_flag():
     """The static scan is advisory and must never flag honest code: every answer of the solution, every
     catalogue mistake, every alternative and every self-contained style is scanned as a student's cell."""
-    from autograde import mistakes
+    from autograde.content import mistakes
     from autograde.grading.integrity import scan_source
-    from autograde.notebooks import function_source, without_markers
+    from autograde.content.notebooks import function_source, without_markers
     from tests.alternatives import all_alternatives
     from tests.conftest import graded_functions
     from tests.styles import SELF_CONTAINED, noisy

@@ -7,8 +7,8 @@ its own function, whether the student's other functions call their own parts by 
 everything themselves; correct code keeps full marks, also when it warns or writes to stderr."""
 import pytest
 
-from autograde import mistakes, notebooks
-from autograde.course import Course
+from autograde.content import mistakes, notebooks
+from autograde.grading.course import Course
 from tests.conftest import REPO, graded_functions, plan
 
 COURSE = Course(REPO)

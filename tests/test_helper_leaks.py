@@ -2,7 +2,7 @@
 
 Names prove nothing (a helper can call its loop anything), so the comparison is by structure: every
 function of the release's rnn_helpers.py, and every loop in it, against every graded function of
-autograde/solution.py and every loop in it, with all variable, argument and function names replaced
+autograde/content/solution.py and every loop in it, with all variable, argument and function names replaced
 by one placeholder (attribute names such as ``np.linalg.eigvals`` and constants stay; load and store
 contexts are ignored). A solution block
 is "contained" in a helper block when most of its syntax is covered by subtrees (of at least MIN_NODES
@@ -12,7 +12,7 @@ import ast
 
 import pytest
 
-from autograde import notebooks
+from autograde.content import notebooks
 from tests.conftest import REPO
 
 MIN_NODES = 4      # subtrees smaller than this (a name, ``x[:, t]``) say nothing about an algorithm
@@ -87,7 +87,7 @@ def graded_function_names():
 def copies_in(helper_source):
     """[(helper block, graded block, share)] for every helper block that contains a graded block."""
     graded = graded_function_names()
-    solution = ast.parse((REPO / "autograde" / "solution.py").read_text())
+    solution = ast.parse((REPO / "autograde" / "content" / "solution.py").read_text())
     memo, sizes = {}, _sizes(solution)
     solution_blocks = [(name, block) for function in solution.body
                        if isinstance(function, ast.FunctionDef) and function.name in graded

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from autograde import notebooks
+from autograde.content import notebooks
 from tests.conftest import REPO
 
 
@@ -182,7 +182,7 @@ def test_train_on_lag_clips_with_the_given_function_and_steps_downhill(helpers):
 
 
 def test_a_short_lag_is_learned_with_the_reference_functions(helpers):
-    from autograde.solution import clip_by_global_norm, loss_and_gradients, spectral_radius
+    from autograde.content.solution import clip_by_global_norm, loss_and_gradients, spectral_radius
 
     run = helpers.train_on_lag(loss_and_gradients, clip_by_global_norm, spectral_radius, lag=2, steps=60, max_norm=1.0)
     assert run["accuracy"] == 1.0 and np.isnan(run["losses"][-1])   # learned, and stopped early
@@ -220,7 +220,7 @@ def test_lag_plots_and_slider_redraw_from_stored_runs(helpers, monkeypatch):
 
 # -- 08: the recall task learned by the LSTM, next to the vanilla RNN ----------------------------
 def test_the_lstm_runs_in_the_students_loss_and_gradients_with_exact_gradients(helpers, capsys):
-    from autograde.solution import loss_and_gradients, lstm_backward, lstm_forward
+    from autograde.content.solution import loss_and_gradients, lstm_backward, lstm_forward
 
     rng = np.random.default_rng(0)
     params = helpers._lstm_lag_params(rng, n_symbols=5, hidden=3, forget_bias=1.0)
@@ -241,7 +241,7 @@ def test_the_lstm_runs_in_the_students_loss_and_gradients_with_exact_gradients(h
 
 
 def test_lstm_gradient_norms_from_lstm_backward_match_numerical_derivatives(helpers):
-    from autograde.solution import lstm_backward, lstm_forward
+    from autograde.content.solution import lstm_backward, lstm_forward
 
     rng = np.random.default_rng(1)
     x, h0 = rng.standard_normal((2, 4, 3)), rng.standard_normal((2, 2))
@@ -253,7 +253,7 @@ def test_lstm_gradient_norms_from_lstm_backward_match_numerical_derivatives(help
         h_t, c_t = h[:, t].copy(), c[:, t].copy()
 
         def loss():
-            from autograde.solution import lstm_step_forward
+            from autograde.content.solution import lstm_step_forward
             state, cell = h_t, c_t
             for s in range(t + 1, 4):
                 state, cell, _ = lstm_step_forward(x[:, s], state, cell, Wx, Wh, b)
@@ -266,7 +266,7 @@ def test_lstm_gradient_norms_from_lstm_backward_match_numerical_derivatives(help
 def test_a_short_lag_is_learned_by_the_reference_lstm_and_runs_are_tabled_and_plotted(helpers, capsys):
     import matplotlib
     matplotlib.use("Agg")
-    from autograde.solution import clip_by_global_norm, loss_and_gradients, lstm_backward, lstm_forward
+    from autograde.content.solution import clip_by_global_norm, loss_and_gradients, lstm_backward, lstm_forward
 
     [run] = helpers.lstm_lag_sweep(loss_and_gradients, clip_by_global_norm, lstm_forward, lstm_backward, [2],
                                    forget_biases=(3.0,), steps=100, hidden=8, batch=32, stop_below=0.05)

@@ -27,9 +27,9 @@ import time
 
 import pytest
 
-from autograde import mistakes, notebooks
-from autograde.course import Course
-from autograde.samples import replace_for
+from autograde.content import mistakes, notebooks
+from autograde.grading.course import Course
+from autograde.grading.samples import replace_for
 from tests.conftest import REPO, wait_until_serving
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOT_DIR, _free_port, _require_browser
 
@@ -39,8 +39,8 @@ NOTEBOOK = "01_cell_forward"
 # the course environment the accounts run, and the proxy (both from scripts/install_hub.sh)
 VENV_BIN = REPO / ".venv-hub" / "bin"
 PROXY = REPO / ".venv-hub" / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
-# nbgrader's command line, less the grammar it never uses (autograde.nbgrader_cli): 2.5 s less a command
-NBGRADER = ["python", "-m", "autograde.nbgrader_cli"]
+# nbgrader's command line, less the grammar it never uses (autograde.runtime.nbgrader_cli): 2.5 s less a command
+NBGRADER = ["python", "-m", "autograde.runtime.nbgrader_cli"]
 GROUPS = {"instructor": "rnn-instructors", "student": "rnn-students"}
 MISTAKE = next(m for m in mistakes.all_mistakes() if m.notebook == NOTEBOOK and m.function == "rnn_step_forward")
 
@@ -344,7 +344,7 @@ def test_a_semester_on_jupyterhub(tmp_path):
         assert MISTAKE.explain[:60] in texts[bob], texts[bob][:2000]
         assert MISTAKE.explain[:60] not in texts[ada]
         for text in texts.values():
-            assert "autograde.checks" not in text and "nb01." not in text
+            assert "autograde.content.checks" not in text and "nb01." not in text
         # each account reads only its own files
         for student, other_home in ((ada, bob_home), (bob, ada_home)):
             for private in (other_home, teacher_home, exchange / "rnn-from-scratch" / "inbound"):

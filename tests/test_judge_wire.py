@@ -1,4 +1,4 @@
-"""What the judge reads from a kernel (autograde.remote, autograde.probe) is untrusted input: every
+"""What the judge reads from a kernel (autograde.runtime.judge.remote, autograde.runtime.judge.probe) is untrusted input: every
 malformed or oversized message is a ValueError (a failed call), never another exception in the grader,
 and a message over the cap is refused before it is read."""
 import asyncio
@@ -9,8 +9,8 @@ import struct
 import numpy as np
 import pytest
 
-from autograde import probe
-from autograde.remote import KernelLink, ReplyTooLarge, read_message
+from autograde.runtime.judge import probe
+from autograde.runtime.judge.remote import KernelLink, ReplyTooLarge, read_message
 
 
 @pytest.mark.parametrize("data", [b"{not json", b"\xff\xfe bad bytes", b"[" * 100_000 + b"]" * 100_000,

@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from autograde import solution as S
-from autograde.checking import CheckFailed, KnownMistake
-from autograde.checks import nb08
+from autograde.content import solution as S
+from autograde.content.checking import CheckFailed, KnownMistake
+from autograde.content.checks import nb08
 from tests.test_solution import numeric_grad, rel_err
 
 RNG = np.random.default_rng(808)

@@ -7,8 +7,8 @@ import io
 import numpy as np
 import pytest
 
-from autograde import mistakes, solution
-from autograde.checks import nb03
+from autograde.content import mistakes, solution
+from autograde.content.checks import nb03
 from tests.conftest import REPO
 
 CHARS = ["\n", "a", "b", "o"]
@@ -69,5 +69,5 @@ def _as_tuple(out):
 
 
 def _same(x, y):
-    from autograde.checking import same
+    from autograde.content.checking import same
     return same(x, y, 0, 0)

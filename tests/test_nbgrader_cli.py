@@ -1,4 +1,4 @@
-"""autograde.nbgrader_cli: nbgrader's command line, stamping new gradebooks without an `alembic` process."""
+"""autograde.runtime.nbgrader_cli: nbgrader's command line, stamping new gradebooks without an `alembic` process."""
 import pathlib
 import sqlite3
 import subprocess
@@ -6,8 +6,8 @@ import sys
 
 from nbgrader.dbutil import _temp_alembic_ini
 
-from autograde.course import Course
-from autograde.nbgrader_cli import alembic_head
+from autograde.grading.course import Course
+from autograde.runtime.nbgrader_cli import alembic_head
 from tests.conftest import REPO
 
 
@@ -18,6 +18,6 @@ def test_new_gradebooks_are_stamped_with_the_revision_alembic_prints(tmp_path):
                                  check=True, capture_output=True, text=True).stdout
     assert alembic_head() == printed.split()[0]
     course = Course.copy_of(REPO, tmp_path / "course")
-    course.generate()  # nbgrader generate_assignment through autograde.nbgrader_cli: a new gradebook
+    course.generate()  # nbgrader generate_assignment through autograde.runtime.nbgrader_cli: a new gradebook
     with sqlite3.connect(tmp_path / "course" / "gradebook.db") as db:
         assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(printed.split()[0],)]

@@ -6,9 +6,9 @@ course's config, then by ``grade_class``. Its students:
 * ``displays``: a correct answer cell that first displays a 100 MB image, 30 MB of HTML, a 20 MB
   bytes-valued MIME bundle, a 10 MB error message, an 8 MB widget state, a small display updated
   to 6 MB, then six 3 MB images, 24 MB together, past the notebook's cap
-  (``autograde.sandbox.LimitedExecute``);
+  (``autograde.runtime.kernels.limits.LimitedExecute``);
 * ``attachment``: a correct notebook with a 160 MB image pasted into a markdown cell, and a
-  stored 30 MB output (``autograde.repair.DropOversized``; grade-class reads the file without them);
+  stored 30 MB output (``autograde.runtime.plugins.repair.DropOversized``; grade-class reads the file without them);
 * ``correct``: the points both must keep.
 """
 import base64
@@ -18,10 +18,10 @@ import re
 
 import pytest
 
-from autograde import notebooks
+from autograde.content import notebooks
 from autograde.grade_class import grade_class
 from autograde.grading import submissions
-from autograde.sandbox import DEFAULT_NOTEBOOK_BYTES
+from autograde.runtime.kernels.limits import DEFAULT_NOTEBOOK_BYTES
 from tests.test_grade_class_dask import first_notebook_course
 
 MEMORY = 2 * 2**30
@@ -148,7 +148,7 @@ def test_a_file_too_big_to_be_a_notebook_is_left_out_unread(tmp_path):
 
 def test_dropping_keeps_the_sources_and_what_fits():
     """Each part over the cap of one goes, then the largest of the rest until they fit the notebook's cap."""
-    from autograde.repair import drop_oversized
+    from autograde.runtime.plugins.repair import drop_oversized
     outputs = [{"output_type": "stream", "name": "stdout", "text": str(i) * (4 * 2**20 + i)} for i in range(6)]
     nb = {"metadata": {"kernelspec": {"name": "python3"}, "huge": "m" * 6 * 2**20},
           "cells": [{"cell_type": "markdown", "source": "s" * 7 * 2**20, "metadata": {},

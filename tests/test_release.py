@@ -10,8 +10,8 @@ import tempfile
 
 import pytest
 
-from autograde import notebooks
-from autograde.course import Course
+from autograde.content import notebooks
+from autograde.grading.course import Course
 from tests.conftest import REPO
 
 RELEASE = REPO / "release" / "rnn"
@@ -28,7 +28,7 @@ def test_release_has_every_source_file():
 
 def solution_code_lines():
     """The statements of the solution module's functions (docstrings excluded), line by line."""
-    module = (REPO / "autograde" / "solution.py").read_text()
+    module = (REPO / "autograde" / "content" / "solution.py").read_text()
     lines = set()
     for node in ast.walk(ast.parse(module)):
         if isinstance(node, ast.FunctionDef):

@@ -1,12 +1,12 @@
-"""A slip in a submission's cell metadata costs only what it touches (autograde.repair), through
+"""A slip in a submission's cell metadata costs only what it touches (autograde.runtime.plugins.repair), through
 stock `nbgrader autograde` with the course's nbgrader_config.py, on the first notebook."""
 import copy
 import hashlib
 
 import pytest
 
-from autograde import notebooks
-from autograde.repair import NOTE_TAG
+from autograde.content import notebooks
+from autograde.runtime.plugins.repair import NOTE_TAG
 from tests.conftest import REPO, first_notebook_course
 
 
@@ -105,11 +105,11 @@ CORRUPTIONS = {
 
 @pytest.mark.parametrize("corruption", sorted(CORRUPTIONS))
 def test_the_metadata_check_gives_nbgraders_verdicts(corruption):
-    """autograde.repair.CheckCellMetadata builds its schema validator once; on clean and on corrupted
+    """autograde.runtime.plugins.repair.CheckCellMetadata builds its schema validator once; on clean and on corrupted
     metadata it must pass or fail exactly where nbgrader's own CheckCellMetadata does, with the same error."""
     from nbgrader.preprocessors import CheckCellMetadata as Stock
 
-    from autograde.repair import CheckCellMetadata
+    from autograde.runtime.plugins.repair import CheckCellMetadata
     released = notebooks.read(REPO / "release" / "rnn" / "01_cell_forward.ipynb")
     verdicts = []
     for check in (Stock(), CheckCellMetadata(), CheckCellMetadata()):  # the second: the validator made already

@@ -1,5 +1,5 @@
 """Real attacks from a submission, graded by stock `nbgrader autograde` with the course's config:
-the sandbox (autograde.jail) lets a kernel hurt no one but itself.
+the sandbox (autograde.runtime.kernels.sandbox) lets a kernel hurt no one but itself.
 
 One scratch course with the first notebook. The attacker's answer cell runs every attack at
 import time, each in a try block, then defines the correct function: it must get exactly the
@@ -17,9 +17,9 @@ import uuid
 
 import pytest
 
-from autograde import notebooks
-from autograde.course import NbgraderFailed
-from autograde.jail import SandboxedKernelManager, _hierarchies, bwrap_path, check_sandbox
+from autograde.content import notebooks
+from autograde.grading.course import NbgraderFailed
+from autograde.runtime.kernels.sandbox import SandboxedKernelManager, _hierarchies, bwrap_path, check_sandbox
 from tests.attacks import judge_attack
 from tests.conftest import REPO, first_notebook_course
 
@@ -118,8 +118,8 @@ def attacked(request, tmp_path_factory):
     victim = course.folder("submitted", "a-honest") / f"{first}.ipynb"
     mark, sleep = f"autograde-attack-{uuid.uuid4().hex}", f"{7000 + os.getpid() % 1000}.{uuid.uuid4().int % 10**6}"
     attack = ATTACK.format(mark=mark, root=str(course.root), gradebook=str(course.root / "gradebook.db"),
-                           victim=str(victim), checks=str(REPO / "autograde" / "checks" / "__init__.py"),
-                           solution=str(REPO / "autograde" / "solution.py"), port=server.getsockname()[1], sleep=sleep)
+                           victim=str(victim), checks=str(REPO / "autograde" / "content" / "checks" / "__init__.py"),
+                           solution=str(REPO / "autograde" / "content" / "solution.py"), port=server.getsockname()[1], sleep=sleep)
     course.write_submission("b-attacker", replace={first: {function: attack + "\n" + solution}})
     course.write_submission("c-honest")
     answers = [c for c in release_nb.cells if notebooks.is_answer(c)]
@@ -128,8 +128,8 @@ def attacked(request, tmp_path_factory):
     course.write_submission("d-cheat", replace={first: stubs})
     course.write_submission("e-blank", blank=True)
     protected = {"submitted": _tree_digest(course.root / "submitted"), "source": _tree_digest(course.root / "source"),
-                 "checks": _digest(REPO / "autograde" / "checks" / "__init__.py")}
-    checks_file = REPO / "autograde" / "checks" / "__init__.py"
+                 "checks": _digest(REPO / "autograde" / "content" / "checks" / "__init__.py")}
+    checks_file = REPO / "autograde" / "content" / "checks" / "__init__.py"
     checks_bytes, startup = checks_file.read_bytes(), pathlib.Path.home() / ".ipython/profile_default/startup/00-poison.py"
     try:
         course.nbgrader("autograde", "rnn", "--force", "--student=[b-e]-*",

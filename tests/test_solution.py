@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from autograde import solution as S
+from autograde.content import solution as S
 
 RNG = np.random.default_rng(1234)
 N, T, D, H, V = 3, 5, 4, 6, 7

@@ -18,8 +18,8 @@ import uuid
 
 import pytest
 
-from autograde import notebooks
-from autograde.jail import SandboxedKernelManager, bwrap_path, check_sandbox
+from autograde.content import notebooks
+from autograde.runtime.kernels.sandbox import SandboxedKernelManager, bwrap_path, check_sandbox
 from tests.attacks import (KERNEL_IPC_FOLDER, filling, flooding, garbling, looping, planted_decoys,
                            remove_decoys, sandbox_folders, search_attack)
 from tests.conftest import REPO, first_notebook_course
@@ -67,7 +67,7 @@ def _autograde(course, *args):
     of its children (the kernels)."""
     peak = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
             "print('PEAK', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(code)")
-    command = [sys.executable, "-c", peak, sys.executable, "-m", "autograde.nbgrader_cli", "autograde", "rnn",
+    command = [sys.executable, "-c", peak, sys.executable, "-m", "autograde.runtime.nbgrader_cli", "autograde", "rnn",
                "--force", *args]
     env = {**os.environ, "PATH": os.pathsep.join([str(pathlib.Path(sys.executable).parent), os.environ["PATH"]])}
     proc = subprocess.run(command, cwd=course.root, env=env, capture_output=True, text=True, timeout=900)
@@ -106,7 +106,7 @@ def graded(tmp_path_factory):
                                                                                solution[answers[0]])}})
 
     token = uuid.uuid4().hex
-    decoys = planted_decoys((REPO / "autograde" / "solution.py").read_text(), token)
+    decoys = planted_decoys((REPO / "autograde" / "content" / "solution.py").read_text(), token)
     os.environ["AUTOGRADE_DECOY_SECRET"] = token
     folders_before = sandbox_folders()
     try:
@@ -233,7 +233,7 @@ def test_the_folder_shared_with_the_grader_is_bounded_by_the_kernels_memory(grad
     """The one folder a kernel shares with the grader (its sockets) is writable: where the grader can give
     the kernel a memory cgroup it lies in the host's /dev/shm, charged to that cgroup, so filling it ends
     the kernel at its memory limit; the notebook is graded."""
-    from autograde.jail import shared_folder_base
+    from autograde.runtime.kernels.sandbox import shared_folder_base
     if shared_folder_base() is None:
         pytest.skip("no memory cgroup here: the shared folder is bounded only file by file (file_size)")
     shared, disk = graded["ipc_filled"]

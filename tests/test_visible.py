@@ -15,8 +15,8 @@ import sys
 import matplotlib
 import pytest
 
-from autograde import mistakes, notebooks
-from autograde.execute import split_hidden
+from autograde.content import mistakes, notebooks
+from autograde.runtime.judge.execute import split_hidden
 from tests.alternatives import all_alternatives
 from tests.conftest import REPO
 

@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
-from autograde.jail import SandboxedKernelManager, WarmSandbox, bwrap_path, check_sandbox
-from autograde.sandbox import PromptKernelClient
+from autograde.runtime.kernels.sandbox import SandboxedKernelManager, WarmSandbox, bwrap_path, check_sandbox
+from autograde.runtime.kernels.limits import PromptKernelClient
 
 pytestmark = pytest.mark.skipif(check_sandbox(bwrap_path()) is not None,
                                 reason=f"bubblewrap cannot build a sandbox here: {check_sandbox(bwrap_path())}")
@@ -52,7 +52,7 @@ def run(folder, code, warm=True, kills_its_sandbox=False):
             await kc.wait_for_ready(timeout=60)
             if kills_its_sandbox:
                 kc.execute(code)
-                parent = WarmSandbox.current[2].zygote
+                parent = WarmSandbox.current[2].warm_parent
                 for _ in range(600):
                     if not parent.is_running():
                         return "", km
@@ -110,7 +110,7 @@ FIRST_WORDS = 'import sys\nprint("first", flush=True)\nprint("second")\nprint("t
 
 
 def test_a_kernel_is_ready_when_it_answers_and_its_first_words_all_arrive(folders):
-    """The grader's kernel client (autograde.sandbox.PromptKernelClient) is ready as soon as the kernel
+    """The grader's kernel client (autograde.runtime.kernels.limits.PromptKernelClient) is ready as soon as the kernel
     has answered kernel_info on shell and iopub, without jupyter_client's wait for iopub to fall silent.
     iopub must be connected by then: everything the first cell prints arrives, in order, and nothing
     the kernel published about kernel_info is taken for it. Warm and cold kernels alike."""
@@ -124,11 +124,11 @@ def test_a_kernel_is_ready_when_it_answers_and_its_first_words_all_arrive(folder
 def test_another_folder_gets_another_sandbox(folders):
     ann, bob = folders
     _, first = report(ann)
-    zygote = WarmSandbox.current[2].zygote
+    warm_parent = WarmSandbox.current[2].warm_parent
     seen, second = report(bob)
     assert seen["files"] == ["answer.txt"] and (bob / "answer.txt").read_text() == "bob"
-    assert WarmSandbox.current[2].zygote.pid != zygote.pid
-    assert not zygote.is_running()  # ann's sandbox is gone with everything in it
+    assert WarmSandbox.current[2].warm_parent.pid != warm_parent.pid
+    assert not warm_parent.is_running()  # ann's sandbox is gone with everything in it
 
 
 def test_a_kernel_that_kills_its_warm_parent_costs_the_next_one_nothing(folders):
@@ -138,4 +138,4 @@ def test_a_kernel_that_kills_its_warm_parent_costs_the_next_one_nothing(folders)
     run(ann, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)", kills_its_sandbox=True)
     seen, _ = report(ann)
     assert seen["files"] == ["answer.txt"] and not seen["poisoned"]
-    assert WarmSandbox.current[2] is not before and not before.zygote.is_running()
+    assert WarmSandbox.current[2] is not before and not before.warm_parent.is_running()

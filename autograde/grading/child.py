@@ -46,7 +46,7 @@ def die_with_parent(parent):
 if __name__ == "__main__":
     die_with_parent(int(os.environ.get("AUTOGRADE_GRADING_PARENT", 0)))  # before the imports: they take seconds
 
-import autograde.nbgrader_cli  # noqa: E402,F401  (first: it leaves out a grammar nbformat never uses)
+import autograde.runtime.nbgrader_cli  # noqa: E402,F401  (first: it leaves out a grammar nbformat never uses)
 import nbformat  # noqa: E402
 from nbgrader.api import Gradebook  # noqa: E402
 from nbgrader.apps import NbGraderAPI  # noqa: E402
@@ -55,7 +55,7 @@ from nbgrader.coursedir import CourseDirectory  # noqa: E402
 from nbgrader.preprocessors import Execute  # noqa: E402
 from traitlets.config.loader import PyFileConfigLoader  # noqa: E402
 
-from autograde.jail import close_warm_sandbox, matplotlib_cache  # noqa: E402
+from autograde.runtime.kernels.sandbox import close_warm_sandbox, matplotlib_cache  # noqa: E402
 
 COPY_SUFFIX = re.compile(r"(\s*\(\d+\)|-Copy\d*|_copy\d*|\s+copy\s*\d*)$", re.I)
 
@@ -76,14 +76,14 @@ def load_config(root, settings):
     config.Execute.shutdown_kernel = "immediate"
     extra = list(config.Execute.get("extra_arguments", []))
     config.Execute.extra_arguments = extra + ["--HistoryManager.hist_file=:memory:"]
-    # the student's kernels are forked from one warm parent in one sandbox (autograde.jail.WarmSandbox):
+    # the student's kernels are forked from one warm parent in one sandbox (autograde.runtime.kernels.sandbox.WarmSandbox):
     # a grading process grades one student, so nothing of another submission is ever there
     if "warm_start" not in config.SandboxedKernelManager:
         config.SandboxedKernelManager.warm_start = True
     if settings.get("memory") is not None:
         config.LimitedKernelManager.memory_limit = int(settings.get("memory") or 0)
     if "autograde_preprocessors" not in config.Autograde:  # a course config that names no executor
-        from autograde.execute import GradedExecute
+        from autograde.runtime.judge.execute import GradedExecute
         config.Autograde.autograde_preprocessors = [
             GradedExecute if pp is Execute else pp for pp in Autograde.autograde_preprocessors.default()]
     return config
@@ -232,12 +232,13 @@ def run(template, job):
 def preload_course_modules():
     """Import what grading the course's notebooks imports, once for the students this server forks
     for: the executor nbgrader's config names and the modules of the course's hidden checks
-    (``from autograde.checks import nb07``), with the mistake catalogue they consult."""
+    (``from autograde.content.checks import nb07``), with the mistake catalogue they consult."""
     import importlib
     import pkgutil
 
-    names = ["autograde.execute", "autograde.repair", "autograde.checks", "autograde.mistakes"]
-    for package in ("autograde.checks", "autograde.mistakes"):
+    names = ["autograde.runtime.judge.execute", "autograde.runtime.plugins.repair",
+             "autograde.content.checks", "autograde.content.mistakes"]
+    for package in ("autograde.content.checks", "autograde.content.mistakes"):
         names += [m.name for m in pkgutil.iter_modules(importlib.import_module(package).__path__, package + ".")]
     for name in names:
         try:

@@ -12,16 +12,16 @@ import sys
 import tempfile
 import time
 
-import autograde.nbgrader_cli  # noqa: E402,F401  (first: it leaves out a grammar nbformat never uses)
+import autograde.runtime.nbgrader_cli  # noqa: E402,F401  (first: it leaves out a grammar nbformat never uses)
 from tqdm import tqdm  # noqa: E402
 
-from autograde.course import Course  # noqa: E402
-from autograde.execute import GradedExecute  # noqa: E402
+from autograde.grading.course import Course  # noqa: E402
+from autograde.runtime.judge.execute import GradedExecute  # noqa: E402
 from autograde.grading import integrity, outputs, submissions, template  # noqa: E402
 from autograde.grading.engine import Engine  # noqa: E402
 from autograde.grading.merge import Merger, add_scores, write_autograded  # noqa: E402
 from autograde.grading.template import GradingError  # noqa: E402
-from autograde.sandbox import DEFAULT_MEMORY_LIMIT  # noqa: E402
+from autograde.runtime.kernels.limits import DEFAULT_MEMORY_LIMIT  # noqa: E402
 
 INTERRUPTED = 130                  # the exit status of a command stopped by Ctrl-C
 

@@ -33,7 +33,7 @@ RULES = {
     "reads-outside": "reads the gradebook or a file outside the submission",
     "grading-env": "looks at NBGRADER_EXECUTION (behaves differently while graded)",
     "extra-module": "ships a Python module beside the notebooks",
-    # what the sandbox saw while the notebook was graded (autograde.watch, autograde.jail)
+    # what the sandbox saw while the notebook was graded (autograde.runtime.kernels.audit_hook, autograde.runtime.kernels.sandbox)
     "sandbox-outside": "while graded: tried to open or list files outside its own folder (the course, the grader)",
     "sandbox-grader": "while graded: tried to import the grader (autograde)",
     "sandbox-network": "while graded: tried to use the network",
@@ -199,8 +199,8 @@ def scan(files, release_sources, expected_files=()):
 
 
 def sandbox_flags(autograded):
-    """Flags from what the sandbox saw while each notebook was graded: the ``autograde.sandbox`` metadata
-    that ``autograde.execute.GradedExecute`` leaves in the autograded notebooks ({path: bytes}), one flag per
+    """Flags from what the sandbox saw while each notebook was graded: the ``autograde.runtime.kernels.limits`` metadata
+    that ``autograde.runtime.judge.execute.GradedExecute`` leaves in the autograded notebooks ({path: bytes}), one flag per
     kind of event and notebook, with the first event and how many there were. Never raises."""
     flags = []
     for path, data in sorted(autograded.items()):

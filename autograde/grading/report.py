@@ -4,7 +4,7 @@
 ``python -m autograde.grading.report rnn`` rebuilds it from ``reports/rnn/results.json`` and the
 autograded notebooks. Sections: score histogram, pass rate per check, the catalogue
 mistakes found most often (parsed from the failing cells' "This looks like a known
-mistake: ..." messages and mapped back to ``autograde.mistakes``), flagged submissions
+mistake: ..." messages and mapped back to ``autograde.content.mistakes``), flagged submissions
 with the line that raised each flag, and submissions that could not be graded. The page is
 the jinja2 template ``templates/report.html`` with autoescaping: no student's text (ids,
 flagged lines, notes) can inject markup.
@@ -23,8 +23,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from autograde import mistakes, notebooks  # noqa: E402
-from autograde.checking import KNOWN_MISTAKE as MARKER  # noqa: E402
+from autograde.content import mistakes, notebooks  # noqa: E402
+from autograde.content.checking import KNOWN_MISTAKE as MARKER  # noqa: E402
 
 
 def _png(fig):

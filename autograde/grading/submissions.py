@@ -11,7 +11,7 @@ submission), a folder named like a notebook, a file too big to be a notebook, an
 Jupyter's checkpoint folders are left out, each with a note; nothing here can raise for
 one hostile submission. A notebook is graded on its cells' sources: one over
 ``MAX_FILE_BYTES`` (a huge image pasted into it) is read without the attachments and
-outputs that make it so (``autograde.repair.drop_oversized``, with a note in it) and graded;
+outputs that make it so (``autograde.runtime.plugins.repair.drop_oversized``, with a note in it) and graded;
 only one over ``MAX_NOTEBOOK_BYTES`` is left out unread.
 """
 import dataclasses
@@ -22,8 +22,8 @@ import os
 import pathlib
 import stat
 
-from autograde.repair import drop_oversized, size_note
-from autograde.sandbox import megabytes
+from autograde.runtime.plugins.repair import drop_oversized, size_note
+from autograde.runtime.kernels.limits import megabytes
 
 MAX_FILE_BYTES = 50 * 2**20   # a notebook of this course is well under 1 MB; this is a very generous bound
 MAX_NOTEBOOK_BYTES = 512 * 2**20  # a notebook up to this size is read without its oversized parts (parsing it

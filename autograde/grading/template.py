@@ -22,8 +22,8 @@ import tempfile
 import nbgrader
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograde.course import Course
-from autograde.nbgrader_cli import stamp_in_process
+from autograde.grading.course import Course
+from autograde.runtime.nbgrader_cli import stamp_in_process
 
 
 class GradingError(RuntimeError):

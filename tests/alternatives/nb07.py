@@ -1,7 +1,7 @@
 """Correct answers to 07_char_rnn written differently from the source notebook."""
 import numpy as np
 
-from autograde.solution import adagrad_update, clip_gradients, loss_and_gradients  # noqa: F401
+from autograde.content.solution import adagrad_update, clip_gradients, loss_and_gradients  # noqa: F401
 
 NOTEBOOK = "07_char_rnn"
 

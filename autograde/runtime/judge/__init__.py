@@ -1,0 +1,1 @@
+"""Hidden checks judged in the grader on what the student's kernel returns."""

@@ -1,0 +1,1 @@
+"""nbgrader's configurable steps, as the course's ``nbgrader_config.py`` lists them."""
