@@ -238,6 +238,6 @@ def garbling(function, solution):
 def sandbox_folders():
     """The folders sandboxes share with the grader that exist now (each must go with its kernel)."""
     import tempfile
-    from autograde.runtime.kernels.sandbox import shared_folder_base
+    from autograde.runtime.kernels.cgroups import shared_folder_base
     base = pathlib.Path(shared_folder_base() or tempfile.gettempdir())
     return {p.name for p in base.glob("autograde-kernel-*")} | {p.name for p in base.glob("autograde-warm-*")}

@@ -19,7 +19,8 @@ import pytest
 
 from autograde.content import notebooks
 from autograde.grading.course import NbgraderFailed
-from autograde.runtime.kernels.sandbox import SandboxedKernelManager, _hierarchies, bwrap_path, check_sandbox
+from autograde.runtime.kernels.cgroups import hierarchies
+from autograde.runtime.kernels.sandbox import SandboxedKernelManager, bwrap_path, check_sandbox
 from tests.attacks import judge_attack
 from tests.conftest import REPO, first_notebook_course
 
@@ -221,7 +222,7 @@ def test_no_file_outside_the_kernels_copy_changed(attacked):
 def test_the_number_of_processes_is_limited(attacked):
     """600 processes asked for; the kernel's pids cgroup allows max_processes (threads included)."""
     course, first, _ = attacked
-    if not _hierarchies("pids"):
+    if not hierarchies("pids"):
         pytest.skip("no pids cgroup can be made here: the process limit is not applied")
     graded = notebooks.read(course.folder("autograded", "b-attacker") / f"{first}.ipynb")
     printed = "".join(o.get("text", "") for c in graded.cells for o in c.get("outputs", []))

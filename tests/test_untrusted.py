@@ -233,7 +233,7 @@ def test_the_folder_shared_with_the_grader_is_bounded_by_the_kernels_memory(grad
     """The one folder a kernel shares with the grader (its sockets) is writable: where the grader can give
     the kernel a memory cgroup it lies in the host's /dev/shm, charged to that cgroup, so filling it ends
     the kernel at its memory limit; the notebook is graded."""
-    from autograde.runtime.kernels.sandbox import shared_folder_base
+    from autograde.runtime.kernels.cgroups import shared_folder_base
     if shared_folder_base() is None:
         pytest.skip("no memory cgroup here: the shared folder is bounded only file by file (file_size)")
     shared, disk = graded["ipc_filled"]

