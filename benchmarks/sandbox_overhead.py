@@ -6,12 +6,14 @@ submissions in three ways, alternating, on a scratch copy of the course (noteboo
   process, calling the student's functions in the kernel: autograde.runtime.judge.remote);
 * "judge in kernel": the hidden checks run inside the sandboxed kernel
   (`--GradedExecute.judge_in_grader=False`), as before the trusted judge;
-* "unsandboxed": that, without the sandbox (`--SandboxedKernelManager.sandbox=False`).
+* "unsandboxed": that, without the sandbox (`--SandboxedKernelManager.sandbox=False`);
+* "warm": the course's configuration with kernels forked from a warm parent in the student's
+  sandbox (`--SandboxedKernelManager.warm_start=True`, what grade-class turns on).
 
     python benchmarks/sandbox_overhead.py [--students 4] [--rounds 2]
 
 Prints seconds per graded notebook for each, the trusted judge's ratio (course / judge in kernel)
-and the sandbox's (judge in kernel / unsandboxed).
+the sandbox's (judge in kernel / unsandboxed) and the warm parent's (warm / course).
 """
 import argparse
 import pathlib
@@ -45,7 +47,8 @@ def main():
         pattern = "0[157]_*"
         in_kernel = ["--GradedExecute.judge_in_grader=False"]
         kinds = (("course", []), ("judge in kernel", in_kernel),
-                 ("unsandboxed", in_kernel + ["--SandboxedKernelManager.sandbox=False"]))
+                 ("unsandboxed", in_kernel + ["--SandboxedKernelManager.sandbox=False"]),
+                 ("warm", ["--SandboxedKernelManager.warm_start=True"]))
         seconds = {kind: [] for kind, _ in kinds}
         for _ in range(args.rounds):
             for kind, extra in kinds:
@@ -57,6 +60,7 @@ def main():
             print(f"{kind:16s} {value:.2f} s per graded notebook (best of {args.rounds})")
         print(f"ratio sandbox (judge in kernel / unsandboxed): {best['judge in kernel'] / best['unsandboxed']:.2f}")
         print(f"ratio trusted judge (course / judge in kernel): {best['course'] / best['judge in kernel']:.2f}")
+        print(f"ratio warm parent (warm / course): {best['warm'] / best['course']:.2f}")
 
 
 if __name__ == "__main__":
