@@ -60,7 +60,7 @@ SEED = "/run/autograde"  # inside the sandbox: read-only originals of what each 
 SEED_COMMAND = ["/bin/sh", "-c", f'cp -R {SEED}/folder/. . 2>/dev/null; if [ -d {SEED}/matplotlib ]; then '
                 f'mkdir -p /tmp/matplotlib && cp -R {SEED}/matplotlib/. /tmp/matplotlib 2>/dev/null; fi; exec "$@"',
                 "autograde-seed"]
-WARM_FOLDER = "/run/autograde-runtime"  # inside a warm sandbox: the warm parent's script and wire.py, read-only
+WARM_FOLDER = "/tmp/autograde-runtime"  # inside a warm sandbox: the warm parent's script and wire.py, bound read-only
 WARM_ANSWER_LIMIT = 2**16  # bytes of one answer the grader reads from a warm parent (it shares a sandbox with a submission)
 SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # the few files of /etc a Python process reads: the dynamic linker's cache, the time zone, fonts' configuration
