@@ -142,14 +142,14 @@ def remove_decoys(token):
 
 # -- the judge's socket, flooded by the student's function (issue: the judge reads with a cap) ---------
 FLOOD = '''
-import struct as _struct
 def _flood_the_judge():
     probe = globals().get("__autograde_probe__")
     judge = type(probe).session.__globals__["_JUDGE"]["socket"] if probe is not None else None
     if judge is None:
         return
+    wire = type(probe).session.__globals__["wire"]  # the wire format, as the probe was given it
     try:
-        judge.sendall(_struct.pack("!Q", 2**40))  # a length header of a TiB ...
+        judge.sendall(wire.HEADER.pack(2**40))  # a length header of a TiB ...
         chunk = bytes(2**20)
         for _ in range(3 * 1024):  # ... then 3 GiB
             judge.sendall(chunk)
@@ -199,7 +199,7 @@ def filling(folders, solution):
 
 # -- malformed messages on the judge's socket, one kind per call (issue: nothing a kernel sends raises) ---
 GARBLE = '''
-import base64 as _base64, json as _json, struct as _struct
+import base64 as _base64, json as _json
 def _array(dtype, shape, data):
     return {{"t": "nd", "dtype": dtype, "shape": shape, "b": _base64.b64encode(data).decode()}}
 _GARBAGE = [
@@ -219,10 +219,11 @@ def _garble_the_judge():
     judge = type(probe).session.__globals__["_JUDGE"]["socket"] if probe is not None else None
     if judge is None:
         return
+    wire = type(probe).session.__globals__["wire"]
     message = _GARBAGE[_sent[0] % len(_GARBAGE)]
     _sent[0] += 1
     try:
-        judge.sendall(_struct.pack("!Q", len(message)) + message)
+        judge.sendall(wire.HEADER.pack(len(message)) + message)
     finally:
         judge.close()
 '''

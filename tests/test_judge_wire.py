@@ -1,55 +1,25 @@
-"""What the judge reads from a kernel (autograde.runtime.judge.remote, autograde.runtime.judge.probe) is untrusted input: every
-malformed or oversized message is a ValueError (a failed call), never another exception in the grader,
-and a message over the cap is refused before it is read."""
+"""What the judge (autograde.runtime.judge.remote, autograde.runtime.judge.probe) does with the wire
+format (autograde.runtime.wire, tested in tests/test_wire.py): the grader reads no message from a
+kernel longer than its ``reply_limit``, the probe replaces a reply longer than that with a note,
+and the probe installs in a kernel that cannot import ``autograde``."""
 import asyncio
+import builtins
 import json
 import socket
-import struct
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
+from autograde.runtime import wire
 from autograde.runtime.judge import probe
-from autograde.runtime.judge.remote import KernelLink, ReplyTooLarge, read_message
-
-
-@pytest.mark.parametrize("data", [b"{not json", b"\xff\xfe bad bytes", b"[" * 100_000 + b"]" * 100_000,
-                                  b'"a string"', b"[1, 2]", b"null"])
-def test_a_message_that_is_not_a_json_object_is_a_value_error(data):
-    with pytest.raises(ValueError):
-        read_message(data)
-
-
-def _array(dtype, shape, data):
-    return {"t": "nd", "dtype": dtype, "shape": shape, "b": __import__("base64").b64encode(data).decode()}
-
-
-@pytest.mark.parametrize("tree", [
-    _array("<V8", [1], bytes(8)),                      # a dtype the wire refuses
-    _array("O", [1], bytes(8)),
-    _array("<f8", [3], bytes(8)),                      # shape and bytes disagree
-    _array("<f8", [10**12, 10**12], b""),              # an absurd shape
-    _array("not a dtype", [1], bytes(8)),
-    {"t": "nd", "dtype": "<f8", "shape": [1], "b": "%%% not base64"},
-    {"t": "dict", "v": [[{"t": "list", "v": []}, {"t": "py", "v": 1}]]},   # an unhashable key
-    {"t": "py", "v": 1.5}, {"t": "float", "v": "many"}, {"t": "gen", "bg": "os.system", "state": "{}"},
-    {"t": "what"}, {"no": "type"}, "not a tree",
-])
-def test_a_malformed_value_fails_to_decode_with_a_value_or_type_error(tree):
-    with pytest.raises((ValueError, TypeError, KeyError)):
-        probe.decode(tree)
-
-
-def test_deep_nesting_is_refused():
-    tree = {"t": "py", "v": 1}
-    for _ in range(200):
-        tree = {"t": "list", "v": [tree]}
-    with pytest.raises(ValueError):
-        probe.decode(tree)
+from autograde.runtime.judge.remote import KernelLink
 
 
 class _Client:
     timeout = 5
+    km = None  # no sandbox: the probe talks over the stdin channel
 
 
 def _link_reading(frames, limit):
@@ -66,27 +36,74 @@ def _link_reading(frames, limit):
         grader.close()
 
 
-def test_a_message_over_the_cap_is_refused_before_it_is_read():
-    with pytest.raises(ReplyTooLarge) as refused:
-        _link_reading(struct.pack("!Q", 2**40) + bytes(1024), limit=2**20)
-    assert refused.value.size == 2**40
+def test_the_grader_refuses_a_message_over_its_reply_limit_and_reads_one_at_it():
+    message = {"reply": {"result": wire.encode(np.arange(3.0))}}
+    size = len(wire.text(message))
+    with pytest.raises(wire.TooLarge) as refused:
+        _link_reading(wire.pack(message), limit=size - 1)
+    assert refused.value.size == size
+    got = _link_reading(wire.pack(message), limit=size)
+    assert np.array_equal(wire.decode(got["reply"]["result"]), np.arange(3.0))
 
 
-def test_a_message_cut_short_is_a_connection_error():
-    with pytest.raises(ConnectionError):
-        _link_reading(struct.pack("!Q", 100) + b'{"reply"', limit=2**20)
-
-
-def test_a_message_under_the_cap_is_read():
-    data = json.dumps({"reply": {"result": probe.encode(np.arange(3.0))}}).encode()
-    message = _link_reading(struct.pack("!Q", len(data)) + data, limit=len(data))
-    assert np.array_equal(probe.decode(message["reply"]["result"]), np.arange(3.0))
-
-
-def test_the_probe_replaces_a_reply_over_the_cap_with_a_note():
+@pytest.fixture
+def reply_limit():
     probe._JUDGE["limit"] = 1000
-    try:
-        sent = json.loads(probe._sized({"reply": {"result": probe.encode(np.zeros(1000))}}, wrapped=True))
-    finally:
-        probe._JUDGE["limit"] = None
-    assert "too_large" in sent["reply"]
+    yield 1000
+    probe._JUDGE["limit"] = None
+
+
+def test_the_probe_replaces_a_reply_over_the_limit_with_a_note_on_the_socket(reply_limit):
+    kernel, grader = socket.socketpair()
+    with kernel, grader:
+        probe._send(kernel, {"reply": {"result": wire.encode(np.zeros(1000))}})  # the session's reply
+        probe._send(kernel, {"part": "f", "args": wire.encode([np.zeros(1000)])})  # a reference-part call
+        probe._send(kernel, {"reply": {"result": wire.encode(1.0)}})
+        sent = [wire.receive(grader, limit=reply_limit) for _ in range(3)]
+    assert "too_large" in sent[0]["reply"] and f"{reply_limit:,}" in sent[0]["reply"]["too_large"]
+    assert "too_large" in sent[1] and "part" not in sent[1]
+    assert wire.decode(sent[2]["reply"]["result"]) == 1.0
+
+
+def test_the_probe_replaces_a_reply_over_the_limit_with_a_note_on_the_stdin_channel(reply_limit, monkeypatch):
+    prompts = []
+    monkeypatch.setattr(builtins, "input", lambda prompt: prompts.append(prompt) or "")
+    probe._ask(probe.REPLY, {"result": wire.encode(np.zeros(1000))})
+    probe._ask(probe.REPLY, {"result": wire.encode(2.0)})
+    assert all(prompt.startswith(probe.REPLY) for prompt in prompts)
+    notes = [wire.parse(prompt[len(probe.REPLY):]) for prompt in prompts]
+    assert "too_large" in notes[0] and wire.decode(notes[1]["result"]) == 2.0
+
+
+KERNEL = """
+import json, sys
+attempts = []
+class Refuse:  # as the sandboxed kernel's audit hook, but failing the import outright
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "autograde":
+            attempts.append(name)
+            raise ImportError(name)
+sys.meta_path.insert(0, Refuse())
+exec(INSTALL)
+probe = __autograde_probe__
+wire = type(probe).serve.__globals__["wire"]
+def double(x):
+    x *= 2
+    return x.sum()
+reply = probe.op_call("double", wire.encode([wire.decode(json.loads(sys.argv[1]))]), wire.encode({}))
+print(json.dumps({"attempts": attempts, "wire": wire.__name__, "reply": reply}))
+"""
+
+
+def test_the_probe_installs_in_a_kernel_that_cannot_import_autograde(tmp_path):
+    """The install code the grader sends, run where ``autograde`` cannot be imported: the probe works with the
+    wire module the install code made, and never tries the import."""
+    kernel = KERNEL.replace("INSTALL", repr(KernelLink(_Client())._install_code()))
+    argument = json.dumps(wire.encode(np.arange(3.0)))
+    done = subprocess.run([sys.executable, "-I", "-c", kernel, argument], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    assert printed["attempts"] == [] and printed["wire"] == "autograde_wire"
+    assert wire.decode(printed["reply"]["result"]) == 6.0
+    assert np.array_equal(wire.decode(printed["reply"]["args"])[0], [0.0, 2.0, 4.0])  # what it did to its copy

@@ -27,6 +27,7 @@ importable.
 import asyncio
 import base64
 import json
+import os
 import socket
 import struct
 
@@ -56,11 +57,15 @@ class Closed(ConnectionError):
 
 
 # -- messages ------------------------------------------------------------------------------------
-def text(message):
-    """``message`` (a dict) as JSON text."""
+def text(message, limit=None):
+    """``message`` (a dict) as JSON text (ASCII: as many bytes as characters); ``TooLarge`` when it is
+    longer than ``limit``."""
     if not isinstance(message, dict):
         raise TypeError(f"a message is a dict, not {type(message).__name__}")
-    return json.dumps(message)
+    data = json.dumps(message)
+    if limit is not None and len(data) > limit:
+        raise TooLarge(len(data), limit)
+    return data
 
 
 def parse(data):
@@ -79,9 +84,7 @@ def parse(data):
 
 def pack(message, limit=None):
     """``message`` framed: header and body, as bytes; ``TooLarge`` when the body exceeds ``limit``."""
-    body = text(message).encode()
-    if limit is not None and len(body) > limit:
-        raise TooLarge(len(body), limit)
+    body = text(message, limit).encode()
     return HEADER.pack(len(body)) + body
 
 
@@ -106,12 +109,17 @@ def send(sock, message, fds=()):
 
 def receive(sock, limit=None, max_fds=0):
     """The next message on a blocking stream socket (with ``max_fds``: ``(message, fds)``, the file
-    descriptors that came with it). ``Closed`` when the peer closed the socket, ``TooLarge`` (the
-    body left unread), ``Malformed``."""
+    descriptors that came with it, which the caller then owns). ``Closed`` when the peer closed the
+    socket, ``TooLarge`` (the body left unread), ``Malformed``; on any of them the descriptors that
+    came are closed."""
     fds = []
-    header = _exactly(sock, HEADER.size, fds if max_fds else None, max_fds)
-    body = _exactly(sock, body_size(header, limit), None, 0)
-    message = parse(body)
+    try:
+        header = _exactly(sock, HEADER.size, fds if max_fds else None, max_fds)
+        message = parse(_exactly(sock, body_size(header, limit), None, 0))
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
     return (message, fds) if max_fds else message
 
 
@@ -174,17 +182,17 @@ def _array(tree):
     if dtype.kind not in ARRAY_KINDS or dtype.fields is not None or dtype.subdtype is not None or not dtype.itemsize:
         raise ValueError(f"unsupported dtype {dtype}")
     shape = tuple(int(n) for n in tree["shape"])
+    if any(n < 0 for n in shape):
+        raise ValueError(f"negative shape {shape}")
     return np.frombuffer(base64.b64decode(tree["b"]), dtype=dtype).reshape(shape).copy()
 
 
 def encode(value, depth=0):
     """A JSON-able tree for ``value``: arrays, NumPy scalars, Python scalars, strings, containers and
     random generators keep their type; anything else becomes an opaque marker with its type's name."""
-    if depth > MAX_DEPTH:
+    if depth >= MAX_DEPTH:  # what decode still reads: a tree's nodes are at most MAX_DEPTH deep
         return {"t": "opaque", "type": "nested too deeply"}
-    if value is None or isinstance(value, (bool, str)):
-        return {"t": "py", "v": value}
-    if isinstance(value, int) and type(value) in (int, bool):
+    if value is None or type(value) in (bool, int, str):  # not their subclasses (NumPy's str_ is one)
         return {"t": "py", "v": value}
     if type(value) is float:
         return {"t": "float", "v": repr(value)}
@@ -197,8 +205,8 @@ def encode(value, depth=0):
     if type(value) is dict:
         return {"t": "dict", "v": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()]}
     if type(value) is np.random.Generator:
-        state = value.bit_generator.state
-        return {"t": "gen", "bg": state["bit_generator"], "state": json.dumps(state, default=int)}
+        state = value.bit_generator.state  # a dict of ints and, for some bit generators, arrays
+        return {"t": "gen", "bg": state["bit_generator"], "state": encode(state, depth + 1)}
     return {"t": "opaque", "type": type(value).__name__}
 
 
@@ -228,7 +236,7 @@ def decode(tree, depth=0):
         if tree["bg"] not in BIT_GENERATORS:
             raise ValueError(f"unknown bit generator {tree['bg']}")
         bit_generator = getattr(np.random, tree["bg"])()
-        bit_generator.state = json.loads(tree["state"])
+        bit_generator.state = decode(tree["state"], depth + 1)
         return np.random.Generator(bit_generator)
     if kind == "opaque":
         return Opaque(str(tree.get("type", "object"))[:100])

@@ -11,107 +11,24 @@ request to the grader, which computes the part in its own process and answers.
 
 Nothing here decides a grade. Whatever a submission does to this code in its own kernel, it
 can only change what the grader receives as *its own function's* output; the comparison with
-the solution, the catalogue diagnosis and the verdict happen in the grader's process. The
-module is self-contained (standard library and NumPy), because the kernel cannot import
-``autograde``.
+the solution, the catalogue diagnosis and the verdict happen in the grader's process.
 
-Wire format (``encode``/``decode``, shared by both sides): JSON, with arrays as dtype, shape and
-raw bytes (numbers, booleans and strings only: nothing is unpickled, so a reply can never run code
-in the grader).
+Messages and values travel in the course's one wire format (``autograde.runtime.wire``): nothing
+is unpickled, so a reply can never run code in the grader. The kernel cannot import ``autograde``:
+there the grader runs the wire module's source first and hands it to this one as ``wire``, so both
+modules need only the standard library and NumPy.
 """
-import base64
 import builtins
-import json
 import socket
-import struct
 import warnings
 
 import numpy as np
 
-REPLY = "\x00autograde-reply "
+if "wire" not in globals():  # in the grader (in a kernel, the grader's install code put it here)
+    from autograde.runtime import wire
+
+REPLY = "\x00autograde-reply "  # the prefixes of the probe's messages over the stdin channel
 PART = "\x00autograde-part "
-ARRAY_KINDS = ("b", "i", "u", "f", "c", "U", "S")  # dtypes that travel as raw bytes
-
-
-def _array_tree(kind, array):
-    return {"t": kind, "dtype": array.dtype.str, "shape": list(array.shape),
-            "b": base64.b64encode(array.tobytes(order="C")).decode("ascii")}
-
-
-def _array(tree):
-    """The array a tree describes; only plain numeric, boolean and string dtypes are accepted."""
-    dtype = np.dtype(str(tree["dtype"]))
-    if dtype.kind not in ARRAY_KINDS or dtype.fields is not None or dtype.subdtype is not None or not dtype.itemsize:
-        raise ValueError(f"unsupported dtype {dtype}")
-    shape = tuple(int(n) for n in tree["shape"])
-    return np.frombuffer(base64.b64decode(tree["b"]), dtype=dtype).reshape(shape).copy()
-
-
-def encode(value, depth=0):
-    """A JSON-able tree for ``value``: arrays, NumPy scalars, Python scalars, strings, containers and
-    random generators keep their type; anything else becomes an opaque marker with its type's name."""
-    if depth > 50:
-        return {"t": "opaque", "type": "nested too deeply"}
-    if value is None or isinstance(value, (bool, str)):
-        return {"t": "py", "v": value}
-    if isinstance(value, int) and type(value) in (int, bool):
-        return {"t": "py", "v": value}
-    if type(value) is float:
-        return {"t": "float", "v": repr(value)}
-    if isinstance(value, np.ndarray) and value.dtype.kind in ARRAY_KINDS:
-        return _array_tree("nd", np.asarray(value))
-    if isinstance(value, np.generic) and value.dtype.kind in ARRAY_KINDS:
-        return _array_tree("np", np.asarray(value))
-    if type(value) in (list, tuple):
-        return {"t": type(value).__name__, "v": [encode(item, depth + 1) for item in value]}
-    if type(value) is dict:
-        return {"t": "dict", "v": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()]}
-    if type(value) is np.random.Generator:
-        state = value.bit_generator.state
-        return {"t": "gen", "bg": state["bit_generator"], "state": json.dumps(state, default=int)}
-    return {"t": "opaque", "type": type(value).__name__}
-
-
-class Opaque:
-    """What an output that is none of the wire's types becomes on the other side: it equals nothing."""
-
-    def __init__(self, type_name):
-        self.type_name = type_name
-
-    def __repr__(self):
-        return f"<{self.type_name} object>"
-
-
-def decode(tree, depth=0):
-    """The value ``encode`` described (a fresh object: arrays are copies)."""
-    if depth > 50:
-        raise ValueError("nested too deeply")
-    kind = tree["t"]
-    if kind == "py":
-        value = tree["v"]
-        if value is not None and not isinstance(value, (bool, int, str)):
-            raise ValueError(f"bad scalar {type(value).__name__}")
-        return value
-    if kind == "float":
-        return float(tree["v"])
-    if kind == "nd":
-        return _array(tree)
-    if kind == "np":
-        return _array(tree)[()]
-    if kind in ("list", "tuple"):
-        items = [decode(item, depth + 1) for item in tree["v"]]
-        return items if kind == "list" else tuple(items)
-    if kind == "dict":
-        return {decode(k, depth + 1): decode(v, depth + 1) for k, v in tree["v"]}
-    if kind == "gen":
-        if tree["bg"] not in ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"):
-            raise ValueError(f"unknown bit generator {tree['bg']}")
-        bit_generator = getattr(np.random, tree["bg"])()
-        bit_generator.state = json.loads(tree["state"])
-        return np.random.Generator(bit_generator)
-    if kind == "opaque":
-        return Opaque(str(tree.get("type", "object"))[:100])
-    raise ValueError(f"unknown wire type {kind!r}")
 
 
 def write_back(original, after):
@@ -152,7 +69,11 @@ def _same_kind(a, b):
 # -- kernel side ----------------------------------------------------------------------------------
 def _ask(prefix, message):
     """Send ``message`` to the grader over the stdin channel and return its answer."""
-    return builtins.input(prefix + _sized(message))
+    try:
+        data = wire.text(message, _JUDGE["limit"])
+    except wire.TooLarge as exc:
+        data = wire.text(_too_large(exc))
+    return builtins.input(prefix + data)
 
 
 _JUDGE = {"path": None, "socket": None, "limit": None}
@@ -162,9 +83,9 @@ def _ask_part(request):
     """The grader's answer to a reference-part call: over its Unix socket when it offered one (a
     round trip there costs tens of microseconds, one over the stdin channel a few milliseconds)."""
     if _JUDGE["path"] is None:
-        return json.loads(_ask(PART, request))
-    send_message(_judge(), request)
-    return receive_message(_judge())
+        return wire.parse(_ask(PART, request))
+    _send(_judge(), request)
+    return wire.receive(_judge())
 
 
 def _judge():
@@ -174,36 +95,19 @@ def _judge():
     return _JUDGE["socket"]
 
 
-def _sized(message, wrapped=False):
-    """``message`` as JSON text, or, when it is longer than the grader reads, a short reply saying so
-    (``wrapped``: the reply is ``message["reply"]``)."""
-    text = json.dumps(message)
-    limit = _JUDGE["limit"]
-    if limit is not None and len(text) > limit:
-        note = {"too_large": f"{len(text):,} bytes, more than the {limit:,} the grader reads"}
-        text = json.dumps({"reply": note} if wrapped else note)
-    return text
+def _too_large(exc, wrapped=False):
+    """The short message that replaces one longer than the grader reads (``wrapped``: as the session's reply)."""
+    note = {"too_large": f"{exc.size:,} bytes, more than the {exc.limit:,} the grader reads"}
+    return {"reply": note} if wrapped else note
 
 
-def send_message(sock, message):
-    data = _sized(message, wrapped="reply" in message).encode()
-    sock.sendall(struct.pack("!Q", len(data)) + data)
-
-
-def receive_message(sock):
-    size = struct.unpack("!Q", _receive_exactly(sock, 8))[0]
-    return json.loads(_receive_exactly(sock, size))
-
-
-def _receive_exactly(sock, size):
-    chunks, left = [], size
-    while left:
-        chunk = sock.recv(min(left, 1 << 20))
-        if not chunk:
-            raise ConnectionError("the grader closed the connection")
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
+def _send(sock, message):
+    """Send ``message`` to the grader, or a note saying it was too large for it."""
+    try:
+        data = wire.pack(message, _JUDGE["limit"])
+    except wire.TooLarge as exc:
+        data = wire.pack(_too_large(exc, wrapped="reply" in message))
+    sock.sendall(data)
 
 
 class _ReferencePart:
@@ -214,18 +118,18 @@ class _ReferencePart:
         self.__name__ = self.__qualname__ = name
 
     def __call__(self, *args, **kwargs):
-        answer = _ask_part({"part": self.__name__, "args": encode(list(args)), "kwargs": encode(kwargs)})
+        answer = _ask_part({"part": self.__name__, "args": wire.encode(list(args)), "kwargs": wire.encode(kwargs)})
         if "error" in answer:
             error = getattr(builtins, answer["error"]["type"], None)
             if not (isinstance(error, type) and issubclass(error, Exception)):
                 error = RuntimeError
             raise error(answer["error"]["message"])
-        for original, after in zip(args, decode(answer.get("args", {"t": "list", "v": []}))):
+        for original, after in zip(args, wire.decode(answer.get("args", {"t": "list", "v": []}))):
             write_back(original, after)
-        after_kwargs = decode(answer.get("kwargs", {"t": "dict", "v": []}))
+        after_kwargs = wire.decode(answer.get("kwargs", {"t": "dict", "v": []}))
         for key, value in kwargs.items():
             write_back(value, after_kwargs.get(key))
-        return decode(answer["result"])
+        return wire.decode(answer["result"])
 
 
 class _RecordingPart:
@@ -236,7 +140,7 @@ class _RecordingPart:
         self.own, self.calls = own, calls
 
     def __call__(self, *args, **kwargs):
-        sent = (encode(list(args)), encode(kwargs)) if len(self.calls) < MAX_RECORDED else None
+        sent = (wire.encode(list(args)), wire.encode(kwargs)) if len(self.calls) < MAX_RECORDED else None
         try:
             result = self.own(*args, **kwargs)
         except BaseException:
@@ -244,7 +148,7 @@ class _RecordingPart:
                 self.calls.append({"part": self.__name__, "args": sent[0], "kwargs": sent[1], "raised": True})
             raise
         if sent is not None:
-            self.calls.append({"part": self.__name__, "args": sent[0], "kwargs": sent[1], "result": encode(result)})
+            self.calls.append({"part": self.__name__, "args": sent[0], "kwargs": sent[1], "result": wire.encode(result)})
         return result
 
 
@@ -257,7 +161,7 @@ class Probe:
         self.saved = {}  # (id of function globals, part name) -> the student's own object
 
     def serve(self, request):
-        request = json.loads(request)
+        request = wire.parse(request)
         try:
             reply = getattr(self, "op_" + request["op"])(**request["args"])
         except Exception as exc:  # the probe itself failed (a submission that broke its own kernel)
@@ -270,7 +174,7 @@ class Probe:
         sock = _judge()
         try:
             while True:
-                request = receive_message(sock)
+                request = wire.receive(sock)
                 if request.get("op") == "end":  # the grader's next block connects afresh
                     _JUDGE["socket"] = None
                     sock.close()
@@ -279,7 +183,7 @@ class Probe:
                     reply = getattr(self, "op_" + request["op"])(**request["args"])
                 except Exception as exc:
                     reply = {"probe_error": f"{type(exc).__name__}: {exc}"}
-                send_message(sock, {"reply": reply})
+                _send(sock, {"reply": reply})
         except OSError:  # the grader dropped the connection (a message it would not read): the next session
             _JUDGE["socket"] = None  # connects again
             raise
@@ -344,7 +248,7 @@ class Probe:
             return {"missing": True}
         if not callable(fn):
             return {"not_callable": type(fn).__name__}
-        args, kwargs = decode(args), decode(kwargs)
+        args, kwargs = wire.decode(args), wire.decode(kwargs)
         results = []
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -352,9 +256,9 @@ class Probe:
                 for _ in range(1 if repeat is None else repeat):
                     results.append(fn(*args, **kwargs))
         except BaseException as exc:  # SystemExit, KeyboardInterrupt (the grader's interrupt) too
-            return {"error": _describe_error(fn, exc), "args": encode(args), "kwargs": encode(kwargs)}
-        result = encode(results[0]) if repeat is None else encode(results)
-        return {"result": result, "args": encode(args), "kwargs": encode(kwargs)}
+            return {"error": _describe_error(fn, exc), "args": wire.encode(args), "kwargs": wire.encode(kwargs)}
+        result = wire.encode(results[0]) if repeat is None else wire.encode(results)
+        return {"result": result, "args": wire.encode(args), "kwargs": wire.encode(kwargs)}
 
 
 def _describe_error(fn, exc):

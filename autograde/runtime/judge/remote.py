@@ -18,20 +18,20 @@ import asyncio
 import builtins
 import contextlib
 import io
-import json
 import pathlib
 import socket
-import struct
 import time
 
 import numpy as np
 from nbclient.util import run_sync
 from nbformat import NotebookNode
 
+from autograde.runtime import wire
 from autograde.runtime.judge import probe
 from autograde.content.checking import CheckFailed, StudentError, same
 
 PROBE_SOURCE = pathlib.Path(probe.__file__).read_text()
+WIRE_SOURCE = pathlib.Path(wire.__file__).read_text()
 INTERRUPT_GRACE = 10  # seconds a function has to stop after the interrupt before its kernel is stopped
 
 
@@ -39,26 +39,9 @@ class KernelGone(CheckFailed):
     """The kernel died or stopped answering while it ran the student's function."""
 
 
-class ReplyTooLarge(ValueError):
-    """A message from the kernel announced more bytes than the grader reads (``KernelLink.reply_limit``)."""
-
-    def __init__(self, size, limit):
-        super().__init__(f"{size:,} bytes, more than the {limit:,} the grader reads")
-        self.size, self.limit = size, limit
-
-
-def read_message(data):
-    """The JSON object a kernel sent: a dict, or ValueError for anything else (bad bytes, bad JSON, nesting
-    deep enough to exhaust the parser)."""
-    try:
-        message = json.loads(data)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-    except (UnicodeDecodeError, TypeError) as exc:
-        raise ValueError(str(exc)[:200]) from None
-    if not isinstance(message, dict):
-        raise ValueError("not a JSON object")
-    return message
+def _too_large(size, limit):
+    return StudentError(f"your function's output is too large for the grader ({size:,} bytes, more than the "
+                        f"{limit:,} it reads)")
 
 
 class RemoteNotImplemented(NotImplementedError):
@@ -108,7 +91,7 @@ class KernelLink:
         if self.listener is not None:
             reply = run_sync(self._session_request)({"op": op, "args": args})
         else:
-            reply = self._execute(f"__autograde_probe__.serve({json.dumps({'op': op, 'args': args})!r})")
+            reply = self._execute(f"__autograde_probe__.serve({wire.text({'op': op, 'args': args})!r})")
         if reply is None:
             raise CheckFailed("your kernel ended the request without an answer (it ended the grader's "
                               "call with an exception the grader could not catch, such as SystemExit)")
@@ -158,7 +141,10 @@ class KernelLink:
     def _install_code(self):
         return ("def __autograde_install__():\n"
                 "    import types\n"
+                "    wire = types.ModuleType('autograde_wire')\n"
+                f"    exec(compile({WIRE_SOURCE!r}, 'autograde_wire', 'exec'), wire.__dict__)\n"
                 "    module = types.ModuleType('autograde_probe')\n"
+                "    module.wire = wire\n"
                 f"    exec(compile({PROBE_SOURCE!r}, 'autograde_probe', 'exec'), module.__dict__)\n"
                 f"    module.install(globals(), {self._listen()!r}, {self.reply_limit!r})\n"
                 "__autograde_install__()\n"
@@ -179,28 +165,16 @@ class KernelLink:
 
     async def _judge_request(self):
         """The next message on the socket (accepting the kernel's connection first, and sending it the
-        pending request, if any): a reference-part call, or the session's reply to a request."""
-        loop = asyncio.get_running_loop()
+        pending request, if any): a reference-part call, or the session's reply to a request. A message
+        longer than ``reply_limit`` is refused on its header (``wire.TooLarge``): the kernel's flood is
+        never read."""
         if self.connection is None:
-            self.connection, _ = await loop.sock_accept(self.listener)
+            self.connection, _ = await asyncio.get_running_loop().sock_accept(self.listener)
             self.connection.setblocking(False)
         if self.pending is not None:
-            data, self.pending = json.dumps(self.pending).encode(), None
-            await loop.sock_sendall(self.connection, struct.pack("!Q", len(data)) + data)
-        size = struct.unpack("!Q", await self._receive(8))[0]
-        if size > self.reply_limit:  # never read: the kernel's flood stays in the kernel
-            raise ReplyTooLarge(size, self.reply_limit)
-        return read_message(await self._receive(size))
-
-    async def _receive(self, size):
-        loop, chunks, left = asyncio.get_running_loop(), [], size
-        while left:
-            chunk = await loop.sock_recv(self.connection, min(left, 1 << 20))
-            if not chunk:
-                raise ConnectionError("the kernel closed the judge's socket")
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
+            request, self.pending = self.pending, None
+            await wire.send_async(self.connection, request)
+        return await wire.receive_async(self.connection, self.reply_limit)
 
     def _execute(self, code):
         return run_sync(self._async_execute)(code)
@@ -250,26 +224,25 @@ class KernelLink:
                     prompt = str(msg["content"].get("prompt", ""))
                     if len(prompt) > self.reply_limit:
                         kc.input("")
-                        raise StudentError(f"your function's output is too large for the grader "
-                                           f"({ReplyTooLarge(len(prompt), self.reply_limit)})")
+                        raise _too_large(len(prompt), self.reply_limit)
                     if prompt.startswith(probe.REPLY):
-                        reply = read_message(prompt[len(probe.REPLY):])
+                        reply = wire.parse(prompt[len(probe.REPLY):])
                         kc.input("")
                     elif prompt.startswith(probe.PART):
-                        kc.input(json.dumps(self._answer_part(read_message(prompt[len(probe.PART):]))))
+                        kc.input(wire.text(self._answer_part(wire.parse(prompt[len(probe.PART):]))))
                     else:  # the student's own input(): there is no one to answer it
                         kc.input("")
                 if judge is not None and judge in done:
                     try:
                         request = judge.result()
-                    except ReplyTooLarge as exc:
+                    except wire.TooLarge as exc:
                         # never read, so the connection is out of step: drop it (the probe connects again for
                         # the next request), stop what still sends, and fail this call as the student's
                         self._drop_connection()
                         await self.client.km.interrupt_kernel()
                         self.session = None
-                        raise StudentError(f"your function's output is too large for the grader ({exc})") from None
-                    except (ConnectionError, OSError, ValueError, struct.error) as exc:
+                        raise _too_large(exc.size, exc.limit) from None
+                    except (OSError, ValueError) as exc:  # wire.Closed, wire.Malformed
                         # a message cut short, malformed, or a socket closed: this call fails; the probe
                         # connects again for the next one
                         self._drop_connection()
@@ -281,9 +254,7 @@ class KernelLink:
                     else:
                         if session and "reply" in request:
                             return request["reply"]
-                        data = json.dumps(self._answer_part(request)).encode()
-                        await asyncio.get_running_loop().sock_sendall(self.connection,
-                                                                      struct.pack("!Q", len(data)) + data)
+                        await wire.send_async(self.connection, self._answer_part(request))
                         judge = asyncio.ensure_future(self._judge_request())
                 if shell in done:
                     msg = shell.result()
@@ -309,11 +280,11 @@ class KernelLink:
         if fn is None:
             return {"error": {"type": "RuntimeError", "message": f"no reference {name} is in place now"}}
         try:
-            args, kwargs = probe.decode(request["args"]), probe.decode(request["kwargs"])
+            args, kwargs = wire.decode(request["args"]), wire.decode(request["kwargs"])
             with np.errstate(all="ignore"):
                 result = fn(*args, **kwargs)
             # what the part left in its arguments goes back too (adagrad_update works in place)
-            return {"result": probe.encode(result), "args": probe.encode(args), "kwargs": probe.encode(kwargs)}
+            return {"result": wire.encode(result), "args": wire.encode(args), "kwargs": wire.encode(kwargs)}
         except Exception as exc:
             return {"error": {"type": type(exc).__name__, "message": str(exc)[:2000]}}
 
@@ -352,8 +323,8 @@ def parts_agree(reference, calls):
         if call.get("raised") or "result" not in call:
             return False
         try:
-            args, kwargs = probe.decode(call["args"]), probe.decode(call["kwargs"])
-            got = probe.decode(call["result"])
+            args, kwargs = wire.decode(call["args"]), wire.decode(call["kwargs"])
+            got = wire.decode(call["result"])
             with np.errstate(all="ignore"):
                 expected = reference[call["part"]](*args, **kwargs)
         except Exception:
@@ -425,17 +396,17 @@ class RemoteFunction:
     def _call(self, args, kwargs, repeat):
         if self.__name__ in self.link.stuck:  # it ran past the time limit once: not another wait
             raise StudentError(self.link.stuck[self.__name__])
-        reply = self.link.request("call", name=self.__name__, args=probe.encode(list(args)),
-                                  kwargs=probe.encode(kwargs), repeat=repeat)
+        reply = self.link.request("call", name=self.__name__, args=wire.encode(list(args)),
+                                  kwargs=wire.encode(kwargs), repeat=repeat)
         if reply.get("missing"):
             raise CheckFailed(f"`{self.__name__}` is not defined when this cell runs: its answer cell was "
                               f"deleted or renamed, or raised an error.")
         if "not_callable" in reply:
             raise StudentError(f"`{self.__name__}` is a {reply['not_callable']}, not a function.")
         try:
-            for original, after in zip(args, probe.decode(reply["args"])):
+            for original, after in zip(args, wire.decode(reply["args"])):
                 probe.write_back(original, after)
-            after_kwargs = probe.decode(reply["kwargs"])
+            after_kwargs = wire.decode(reply["kwargs"])
             for key, value in kwargs.items():
                 probe.write_back(value, after_kwargs.get(key))
         except (KeyError, ValueError, TypeError, RecursionError):
@@ -451,7 +422,7 @@ class RemoteFunction:
                 raise StudentError(message)
             raise _exception(reply["error"])
         try:
-            return probe.decode(reply["result"])
+            return wire.decode(reply["result"])
         except (KeyError, ValueError, TypeError, RecursionError) as exc:
             raise StudentError(f"`{self.__name__}` returned something the grader cannot read ({exc}).") from None
 

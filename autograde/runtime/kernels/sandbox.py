@@ -44,6 +44,7 @@ import time
 import psutil
 from traitlets import Bool, Integer, List, Unicode
 
+from autograde.runtime import wire
 from autograde.runtime.kernels.cgroups import make_cgroup, shared_folder_base
 from autograde.runtime.kernels.limits import LimitedKernelManager
 
@@ -58,6 +59,8 @@ SEED = "/run/autograde"  # inside the sandbox: read-only originals of what each 
 SEED_COMMAND = ["/bin/sh", "-c", f'cp -R {SEED}/folder/. . 2>/dev/null; if [ -d {SEED}/matplotlib ]; then '
                 f'mkdir -p /tmp/matplotlib && cp -R {SEED}/matplotlib/. /tmp/matplotlib 2>/dev/null; fi; exec "$@"',
                 "autograde-seed"]
+WARM_FOLDER = "/tmp/autograde-runtime"  # inside a warm sandbox: the warm parent's script and wire.py, bound read-only
+WARM_ANSWER_LIMIT = 2**16  # bytes of one answer the grader reads from a warm parent (it shares a sandbox with a submission)
 SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # the few files of /etc a Python process reads: the dynamic linker's cache, the time zone, fonts' configuration
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts", "nsswitch.conf", "mime.types")
@@ -537,8 +540,11 @@ class WarmSandbox:
         self.limits = (km.folder_files, km.folder_size)
         self.refresh(cwd)
         args, self.env = km.sandbox_arguments(cwd, self.folder, self.folder / "ipc")
-        warm_parent = "/tmp/autograde-warm-parent.py"
-        args += ["--ro-bind", str(pathlib.Path(__file__).with_name("warm_parent.py")), warm_parent]
+        # the warm parent runs as a script beside the one module it imports (the package is hidden)
+        runtime = pathlib.Path(__file__).parents[1]
+        warm_parent = f"{WARM_FOLDER}/warm_parent.py"
+        args += ["--ro-bind", str(runtime / "kernels" / "warm_parent.py"), warm_parent,
+                 "--ro-bind", str(runtime / "wire.py"), f"{WARM_FOLDER}/wire.py"]
         self.cgroup = make_cgroup(self.folder.name, km.max_processes, km.memory_limit)
         join = None if self.cgroup is None else self.cgroup.join
         address = str(self.folder / "ipc" / "warm-parent")
@@ -558,7 +564,6 @@ class WarmSandbox:
                                        else f"no answer in {timeout} s")
                 time.sleep(0.02)
         self.channel.settimeout(timeout)
-        self.replies = self.channel.makefile("rb")
         self.warm_parent = self._inside()[0]
 
     def _inside(self):
@@ -593,15 +598,10 @@ class WarmSandbox:
         return self.folder / "ipc" / f"kernel-{self.kernels}"
 
     def _ask(self, request, fds=()):
-        data = (json.dumps(request) + "\n").encode()
-        if fds:
-            socket.send_fds(self.channel, [data], list(fds))
-        else:
-            self.channel.sendall(data)
-        answer = json.loads(self.replies.readline() or b"null")
-        if not isinstance(answer, dict):
-            raise RuntimeError("the warm parent stopped")
-        return answer
+        """The warm parent's answer to ``request`` (sent with the descriptors ``fds``); ``wire.Closed`` (an
+        OSError) when it stopped, ``wire.Malformed`` (a ValueError) for an answer it cannot have sent."""
+        wire.send(self.channel, request, fds)
+        return wire.receive(self.channel, WARM_ANSWER_LIMIT)
 
     def fork_kernel(self, argv, env, cwd, limits, evidence_fd):
         """Ask the warm parent for a kernel; its process (seen from the grader), as psutil.Process."""

@@ -8,7 +8,8 @@ each request forks a child that becomes a kernel exactly as ``python -m ipykerne
 would (same arguments, environment, working folder, fresh random state), with the limits the
 grader asks for. It never runs a submission's code itself.
 
-Requests are JSON lines; the grader's answer to each is one JSON line:
+Requests and answers are messages of the course's wire format (``autograde.runtime.wire``), one
+answer to each request:
 
 * ``{"op": "kernel", "argv": [...], "env": {...}, "cwd": "...", "limits": {...}}``, with the
   kernel's evidence descriptor attached (``SCM_RIGHTS``): ``{"pid": <pid in the sandbox>}``; the
@@ -18,17 +19,22 @@ Requests are JSON lines; the grader's answer to each is one JSON line:
   whatever it left running), ``/tmp`` is emptied but for what the sandbox mounted there:
   ``{"clean": true}``.
 
-The file is self-contained (it is not imported from the ``autograde`` package, which the
-sandbox hides): ``python warm_parent.py SOCKET``.
+The sandbox hides the ``autograde`` package: the grader binds this file and ``wire.py`` into one
+folder of the sandbox and runs ``python warm_parent.py SOCKET`` there, which imports ``wire`` from
+beside it.
 """
 import contextlib
-import json
 import os
 import resource
 import shutil
 import signal
 import socket
 import sys
+
+if __package__:  # imported in the grader (seed, warm_up, ...)
+    from autograde.runtime import wire
+else:  # run as a script in the sandbox, beside wire.py
+    import wire
 
 EVIDENCE_FD = 250  # where a kernel finds its evidence descriptor (the number is arbitrary, above stdio's)
 
@@ -72,6 +78,7 @@ def become_kernel(request, evidence_fd):
             os.environ["AUTOGRADE_EVIDENCE_FD"] = str(EVIDENCE_FD)
         os.chdir(request["cwd"])
         sys.path[0] = request["cwd"]  # as `python -m ipykernel_launcher` run there would have it
+        sys.modules.pop("wire", None)  # the notebook's folder may hold a wire.py of its own
         if "numpy.random" in sys.modules:  # a fresh process draws its own seed
             sys.modules["numpy.random"].seed()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -146,10 +153,10 @@ def serve(path):
         connection, _ = listener.accept()
         with connection:
             while True:
-                line, fds = _receive(connection)
-                if line is None:
+                try:
+                    request, fds = wire.receive(connection, max_fds=4)
+                except wire.Closed:  # the grader is done with this sandbox
                     break
-                request = json.loads(line)
                 if request.get("op") == "kernel":
                     seed(request["cwd"])
                     pid = os.fork()
@@ -157,27 +164,15 @@ def serve(path):
                         listener.close()
                         connection.close()
                         become_kernel(request, fds[0] if fds else None)
-                    for fd in fds:
-                        os.close(fd)
                     answer = {"pid": pid}
                 elif request.get("op") == "clean":
                     clean()
                     answer = {"clean": True}
                 else:
                     answer = {"error": f"unknown request {request.get('op')!r}"}
-                connection.sendall((json.dumps(answer) + "\n").encode())
-
-
-def _receive(connection):
-    """One JSON line and the descriptors sent with it; (None, []) when the grader closed the connection."""
-    data, fds = b"", []
-    while not data.endswith(b"\n"):
-        chunk, received, _, _ = socket.recv_fds(connection, 1 << 20, 4)
-        fds += received
-        if not chunk:
-            return None, fds
-        data += chunk
-    return data.decode(), fds
+                for fd in fds:  # a forked kernel holds its own copies
+                    os.close(fd)
+                wire.send(connection, answer)
 
 
 if __name__ == "__main__":
