@@ -32,9 +32,12 @@ open("litter.txt", "w").write("left by the kernel before")
 open("/tmp/litter", "w").write("left by the kernel before")
 os.makedirs("/tmp/ipython/profile_default/startup", exist_ok=True)
 open("/tmp/ipython/profile_default/startup/99-poison.py", "w").write("POISONED = True")
+started, told = os.pipe()
 if os.fork() == 0:  # a grandchild that outlives the kernel, reparented inside the sandbox
     subprocess.Popen(["sleep", "{sleep}"], start_new_session=True)
+    os.write(told, b"1")
     os._exit(0)
+os.read(started, 1)  # the cell ends once the sleep runs, however busy the machine
 '''
 
 
