@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 
 import nbformat
 import psutil
@@ -162,7 +163,10 @@ def test_provisioner(sleeper):
     km = _provisioned(AsyncKernelManager(), sleeper)
     assert km.has_kernel and asyncio.run(km.is_alive())
     asyncio.run(km.provisioner.send_signal(signal.SIGSTOP))
-    assert psutil.Process(sleeper.pid).status() in (psutil.STATUS_STOPPED, "tracing-stop")
+    deadline = time.monotonic() + 10  # a signal takes effect when the process is next scheduled
+    while psutil.Process(sleeper.pid).status() != psutil.STATUS_STOPPED and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert psutil.Process(sleeper.pid).status() == psutil.STATUS_STOPPED
     asyncio.run(km.provisioner.kill())
     sleeper.wait(10)  # reaped by its parent, as the warm parent reaps its kernels
     asyncio.run(asyncio.wait_for(km.provisioner.wait(), 10))
@@ -179,7 +183,8 @@ def test_provisioner(sleeper):
     stub._reconcile_connection_info = reconciled.append
     asyncio.run(stub._async_launch_kernel(["kernel"]))
     assert reconciled == [{"launched": ["kernel"]}]
-    assert inspect.getsource(LocalProvisioner.launch_kernel).rstrip().endswith("return self.connection_info")
+    launch = inspect.getsource(LocalProvisioner.launch_kernel)
+    assert "self.process = launch_kernel(" in launch and launch.rstrip().endswith("return self.connection_info")
     assert list(inspect.signature(AsyncKernelManager._reconcile_connection_info).parameters) == ["self", "info"]
 
 

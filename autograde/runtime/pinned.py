@@ -31,12 +31,13 @@ interrupt
     the kernel alone: jupyter_client signals the process group, and bubblewrap's processes would die of it
     and take the kernel with them.
 provisioner
-    ``LocalProvisioner`` uses of its ``process`` only ``poll``, ``wait``, ``send_signal``, ``kill``,
-    ``terminate`` and the ``stdin``/``stdout``/``stderr`` attributes, with ``pid`` and ``pgid``; after the
-    provisioner has launched a kernel, ``_async_launch_kernel`` only passes its connection info to
-    ``_reconcile_connection_info``. Why: a kernel forked by the warm parent is not launched by the
-    provisioner (``SandboxedKernelManager._launch_warm`` sets these itself, and ``ForkedKernel`` stands in
-    for the ``Popen``).
+    ``LocalProvisioner.process`` is the kernel's ``Popen``; the provisioner uses of it only ``poll``,
+    ``wait``, ``send_signal``, ``kill``, ``terminate`` and the ``stdin``/``stdout``/``stderr`` attributes,
+    with its own ``pid`` and ``pgid``; after the provisioner has launched a kernel, ``_async_launch_kernel``
+    only passes its connection info to ``_reconcile_connection_info``. Why: a kernel forked by the warm
+    parent is not launched by the provisioner (``SandboxedKernelManager._launch_warm`` sets these itself,
+    and ``ForkedKernel`` stands in for the ``Popen``); ``LimitedExecute`` kills a stuck kernel through
+    ``process``, and the sandbox finds the kernel's processes from its pid.
 client factory
     ``KernelManager.client()`` instantiates the ``client_factory`` trait, which ``AsyncKernelManager``
     declares again with a default of its own: a subclass's ``client_class`` does not change it. Why:
