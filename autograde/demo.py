@@ -10,7 +10,7 @@ import pathlib
 import sys
 import time
 
-import autograde.runtime.nbgrader_cli  # noqa: F401  (first: it leaves out a grammar nbformat never uses, 2.5 s)
+import autograde.runtime.nbgrader_cli  # noqa: F401  (first: it leaves out a grammar nbformat never uses)
 from autograde.grading.course import Course, write_feedback
 from autograde.grading import grade_class
 from autograde.grading.engine import Engine

@@ -2,13 +2,13 @@
 # Create .venv beside the repository and install the course into it (with the test tools).
 # Idempotent: reinstalls only when pyproject.toml changes.
 # The packages are installed by uv (a pinned wheel from PyPI, put into the venv by the outer pip:
-# a venv made without a pip of its own takes 0.2 s instead of 5): it downloads and installs in
-# parallel, a few seconds here against a minute and a half for pip alone.
+# a venv made without a pip of its own is made much faster): it downloads and installs in
+# parallel, much faster than pip alone (benchmarks/README.md).
 # Bytecode: grading kernels see the environment read-only and would compile numpy, matplotlib and
 # ipykernel again in every kernel without it, and with PYTHONDONTWRITEBYTECODE set (as in many
 # containers) every process of the grader would compile what it imports. scripts/warm_bytecode.py
-# compiles what the course's programs import (7 s here); `setup.sh all`, which the test command runs,
-# compiles the rest of the environment too, once (JupyterLab, the test tools: 13 s).
+# compiles what the course's programs import; `setup.sh all`, which the test command runs,
+# compiles the rest of the environment too, once (JupyterLab, the test tools).
 # UV=0 installs with pip instead. The venv has no pip: `.venv/bin/uv pip install ...` adds a package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +23,7 @@ pip_into_venv() {  # the outer pip (22.3 or newer), installing into .venv
 }
 stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-    echo "installing the course environment into .venv (about 15 s, once)"
+    echo "installing the course environment into .venv (once)"
     installed=0
     if [ "${UV:-1}" != 0 ]; then
         if [ ! -x .venv/bin/uv ]; then
@@ -44,7 +44,7 @@ if [ ! -f "$stamp" ]; then
 fi
 compiled="${stamp/installed/compiled}"
 if [ "${1:-}" = all ] && [ ! -f "$compiled" ]; then
-    echo "compiling the rest of the environment's bytecode (about 15 s, once)"
+    echo "compiling the rest of the environment's bytecode (once)"
     .venv/bin/python -m compileall -q -j 0 .venv/lib >/dev/null
     touch "$compiled"
 fi

@@ -73,7 +73,7 @@ def judge_attack(function_names, stub):
     return JUDGE_ATTACK.format(names=list(function_names)) + "\n" + stub + "\n" + steal + "\n"
 
 
-# -- the host, searched from a grading kernel (issue: the sandbox is an allow-list) --------------------
+# -- the host, searched from a grading kernel (the sandbox is an allow-list) --------------------
 SEARCH_ATTACK = '''
 import os, pathlib, re, sys, time
 found, stolen, started = [], {{}}, time.monotonic()
@@ -140,7 +140,7 @@ def remove_decoys(token):
         shutil.rmtree(os.path.join(top, f"autograde-decoy-{token}"), ignore_errors=True)
 
 
-# -- the judge's socket, flooded by the student's function (issue: the judge reads with a cap) ---------
+# -- the judge's socket, flooded by the student's function (the judge reads with a cap) ---------
 FLOOD = '''
 def _flood_the_judge():
     probe = globals().get("__autograde_probe__")
@@ -170,7 +170,7 @@ def looping(function):
     return f"def {function}(*args, **kwargs):\n    while True:\n        pass\n"
 
 
-# -- a kernel that writes everywhere it can (issue: what a grading kernel writes is bounded) -----------
+# -- a kernel that writes everywhere it can (what a grading kernel writes is bounded) -----------
 FILL = '''
 import os, sys
 def _fill(folder, files=64):

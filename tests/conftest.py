@@ -33,6 +33,12 @@ class Planned:
     unreadable: tuple = ()   # (notebook, "invalid" | "missing"): its file cut short, or absent
 
 
+def grades_submissions(test):
+    """Mark a test that grades submissions with nbgrader, its kernels in the bubblewrap sandbox: it is
+    ``slow`` and needs the ``sandbox`` (pytest markers, in pyproject.toml)."""
+    return pytest.mark.slow(pytest.mark.sandbox(test))
+
+
 def wait_until_serving(url, process, log, what, seconds=90):
     """Return once ``url`` answers; raise with the end of ``log`` if ``process`` (``what``) ends first or
     ``seconds`` pass."""

@@ -23,6 +23,8 @@ import pytest
 from autograde.grading.course import Course
 from tests.conftest import REPO, wait_until_serving
 
+pytestmark = [pytest.mark.slow, pytest.mark.browser]  # JupyterLab, driven in Chromium
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -30,6 +30,9 @@ from tests.attacks import (filling, flooding, garbling, judge_attack, looping, p
                            sandbox_folders, search_attack)
 from tests.conftest import REPO
 
+# grade-class on a local Dask cluster, kernels in the sandbox; and a PostgreSQL server
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox, pytest.mark.cluster]
+
 CELL_TIMEOUT = 20        # seconds per cell for this run: the infinite loop costs one cell of this
 MEMORY = 2 * 2**30       # bytes per kernel: the 50 GB allocation must fail at once
 SUBMISSION_TIME = 75     # seconds for a submission's notebooks: ignoring an interrupt costs 2 cells; 4 endless functions exceed it

@@ -34,6 +34,8 @@ from autograde.grading.samples import replace_for
 from tests.conftest import REPO
 from tests.test_grade_class import POSTGRES, _fn, _postgres_admin
 
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox, pytest.mark.cluster]  # grade-class on Dask clusters
+
 CELL_TIMEOUT = 10
 MEMORY = 2 * 2**30
 PYTHON_BIN = pathlib.Path(sys.executable).parent

@@ -19,7 +19,7 @@ from autograde.grading import integrity, submissions
 from autograde.grading.template import GradingError
 from autograde.grade_class import grade_class
 from autograde.grading.course import Course
-from tests.conftest import REPO
+from tests.conftest import REPO, grades_submissions
 from tests.test_grade_class_dask import first_notebook_course
 
 MEMORY = 2 * 2**30
@@ -86,6 +86,8 @@ def late_class(tmp_path_factory):
     return course, first, results
 
 
+@grades_submissions
+@pytest.mark.cluster
 def test_hostile_submissions_are_graded_or_listed(late_class):
     course, first, results = late_class
     assert results["dangling-link"]["status"] == "graded"
@@ -98,6 +100,8 @@ def test_hostile_submissions_are_graded_or_listed(late_class):
     assert any("could not be read" in n for n in results["nested"]["notes"])
 
 
+@grades_submissions
+@pytest.mark.cluster
 def test_due_date_and_late_penalty_plugin(late_class):
     course, first, results = late_class
     with Gradebook(course.db_url) as gb:
@@ -112,6 +116,8 @@ def test_due_date_and_late_penalty_plugin(late_class):
     assert rows["late"]["late penalty"] == "6" and rows["on-time"]["late penalty"] == "0"
 
 
+@grades_submissions
+@pytest.mark.cluster
 def test_regrade_after_the_gradebook_was_recreated(late_class):
     course, first, results = late_class
     (course.root / "gradebook.db").unlink()
@@ -124,6 +130,8 @@ def test_regrade_after_the_gradebook_was_recreated(late_class):
     assert len((course.root / "reports" / "rnn" / "scores.csv").read_text().splitlines()) == len(results) + 1
 
 
+@grades_submissions
+@pytest.mark.cluster
 def test_a_new_gradebook_gets_the_assignment(late_class, tmp_path):
     course, first, _ = late_class
     url = f"sqlite:///{tmp_path / 'new.db'}"

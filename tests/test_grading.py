@@ -9,7 +9,7 @@ import pytest
 
 from autograde.content import mistakes, notebooks
 from autograde.grading.course import Course
-from tests.conftest import REPO, graded_functions, plan
+from tests.conftest import REPO, graded_functions, grades_submissions, plan
 
 COURSE = Course(REPO)
 CASES = plan(COURSE)
@@ -35,6 +35,7 @@ def outputs_text(autograded_folder, notebook, grade_id):
     raise KeyError(grade_id)
 
 
+@grades_submissions
 def test_solution_scores_full_marks(graded):  # grades the student "solution"
     _, scores, _ = graded["solution"]
     assert set(scores) == set(COURSE.notebook_names())
@@ -42,11 +43,13 @@ def test_solution_scores_full_marks(graded):  # grades the student "solution"
     assert all(most > 0 for cells in scores.values() for _, most in cells.values())
 
 
+@grades_submissions
 def test_blank_release_scores_zero(graded):
     _, scores, _ = graded["blank"]
     assert all(score == 0 for cells in scores.values() for score, _ in cells.values()), scores
 
 
+@grades_submissions
 @pytest.mark.parametrize("case", [c for c in CASES if c.student.startswith("correct-")], ids=lambda c: c.student)
 def test_correct_code_in_every_style_scores_full_marks(graded, case):
     """Self-contained composites, and answers that warn, print to stderr and overflow on every call."""
@@ -56,6 +59,7 @@ def test_correct_code_in_every_style_scores_full_marks(graded, case):
         assert "softmax: a harmless warning" in outputs_text(folder, "02_batched_softmax", "test_softmax_shape")
 
 
+@grades_submissions
 @pytest.mark.parametrize("case", [c for c in CASES if c.mistakes], ids=lambda c: c.student)
 def test_a_round_of_mistakes_loses_exactly_their_cells(graded, case):
     """Each round injects entries of unrelated functions; by the rule it loses the union of their
@@ -67,6 +71,7 @@ def test_a_round_of_mistakes_loses_exactly_their_cells(graded, case):
     assert lost(scores) == expected
 
 
+@grades_submissions
 @pytest.mark.parametrize("case,entry", [(c, e) for c in CASES for e in c.mistakes],
                          ids=lambda v: v.student if hasattr(v, "student") else v.id)
 def test_mistake_loses_its_own_cells_and_is_named(graded, case, entry):
@@ -77,6 +82,7 @@ def test_mistake_loses_its_own_cells_and_is_named(graded, case, entry):
     assert any(entry.explain in m for m in messages), f"no failing check names {entry.id}:\n" + "\n".join(messages)
 
 
+@grades_submissions
 @pytest.mark.parametrize("case", [c for c in CASES if isinstance(c.blank, list)], ids=lambda c: c.student)
 def test_blank_earlier_notebooks_cost_no_points_here(graded, case):
     """A student who did only this notebook keeps its full marks: the hidden checks grade each
@@ -86,6 +92,7 @@ def test_blank_earlier_notebooks_cost_no_points_here(graded, case):
     assert lost(scores) == {nb: [] for nb in case.notebooks}
 
 
+@grades_submissions
 @pytest.mark.parametrize("case", [c for c in CASES if c.unreadable], ids=lambda c: c.student)
 def test_an_unreadable_notebook_costs_only_itself(graded, case):
     """An earlier notebook cut short (not JSON) or missing scores 0 itself; in the notebooks that load its
@@ -105,6 +112,7 @@ def test_an_unreadable_notebook_costs_only_itself(graded, case):
             assert why in setup and "count as not written yet" in setup, (name, setup)
 
 
+@grades_submissions
 @pytest.mark.parametrize("case", [c for c in CASES if c.alternatives], ids=lambda c: c.student)
 def test_alternative_correct_answers_keep_full_marks(graded, case):
     _, scores, _ = graded[case.student]

@@ -33,13 +33,13 @@ from autograde.grading.samples import replace_for
 from tests.conftest import REPO, wait_until_serving
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOT_DIR, _free_port, _require_browser
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.cluster]
 
 NOTEBOOK = "01_cell_forward"
 # the course environment the accounts run, and the proxy (both from scripts/install_hub.sh)
 VENV_BIN = REPO / ".venv-hub" / "bin"
 PROXY = REPO / ".venv-hub" / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
-# nbgrader's command line, less the grammar it never uses (autograde.runtime.nbgrader_cli): 2.5 s less a command
+# nbgrader's command line, less the grammar it never uses (autograde.runtime.nbgrader_cli): seconds less a command
 NBGRADER = ["python", "-m", "autograde.runtime.nbgrader_cli"]
 GROUPS = {"instructor": "rnn-instructors", "student": "rnn-students"}
 MISTAKE = next(m for m in mistakes.all_mistakes() if m.notebook == NOTEBOOK and m.function == "rnn_step_forward")
@@ -283,7 +283,7 @@ def test_a_semester_on_jupyterhub(tmp_path):
         for path in notebooks.notebook_paths(course.folder("source")):
             if path.stem != NOTEBOOK:
                 path.unlink()
-        course.generate(in_process=True)  # nbgrader generate_assignment, in this process: 3 s less
+        course.generate(in_process=True)  # nbgrader generate_assignment, in this process: nbgrader imported once
         subprocess.run(["chown", "-R", f"{teacher}:{teacher}", str(course.root)], check=True)
         server_env = {"PATH": f"{VENV_BIN}:/usr/bin:/bin", "RNN_EXCHANGE": str(exchange),
                       "JUPYTER_CONFIG_PATH": f"{REPO}/deploy/jupyter/instructor:{REPO}/deploy/jupyter/common"}

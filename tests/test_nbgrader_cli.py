@@ -4,6 +4,7 @@ import sqlite3
 import subprocess
 import sys
 
+import pytest
 from nbgrader.dbutil import _temp_alembic_ini
 
 from autograde.grading.course import Course
@@ -11,6 +12,7 @@ from autograde.runtime.nbgrader_cli import alembic_head
 from tests.conftest import REPO
 
 
+@pytest.mark.slow  # an `alembic` process, and nbgrader generate_assignment
 def test_new_gradebooks_are_stamped_with_the_revision_alembic_prints(tmp_path):
     # nbgrader's own way: `alembic heads` on its migration scripts, in a process of its own
     with _temp_alembic_ini(f"sqlite:///{tmp_path / 'unused.db'}") as ini:

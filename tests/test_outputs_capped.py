@@ -22,6 +22,7 @@ from autograde.content import notebooks
 from autograde.grade_class import grade_class
 from autograde.grading import submissions
 from autograde.runtime.kernels.limits import DEFAULT_NOTEBOOK_BYTES
+from tests.conftest import grades_submissions
 from tests.test_grade_class_dask import first_notebook_course
 
 MEMORY = 2 * 2**30
@@ -97,6 +98,8 @@ def _printed(nb):
     return "\n".join(json.dumps(o) for c in nb.cells for o in c.get("outputs", []))
 
 
+@grades_submissions
+@pytest.mark.cluster  # and grade-class, on a local Dask cluster
 @pytest.mark.parametrize("how", ["stock", "class"])
 def test_huge_displays_are_cut_and_correct_code_keeps_its_points(capped, how):
     scores, size, nb = capped[how]["displays"]
@@ -114,6 +117,8 @@ def test_huge_displays_are_cut_and_correct_code_keeps_its_points(capped, how):
     assert capped["function"] in nb.metadata["autograde"]["sandbox"]["output_cut"]
 
 
+@grades_submissions
+@pytest.mark.cluster  # and grade-class, on a local Dask cluster
 @pytest.mark.parametrize("how", ["stock", "class"])
 def test_a_notebook_with_a_huge_attachment_is_graded_on_its_sources(capped, how):
     scores, size, nb = capped[how]["attachment"]
@@ -125,6 +130,8 @@ def test_a_notebook_with_a_huge_attachment_is_graded_on_its_sources(capped, how)
     assert not any(c.get("attachments") for c in nb.cells)
 
 
+@grades_submissions
+@pytest.mark.cluster  # and grade-class, on a local Dask cluster
 def test_the_class_report_lists_the_cuts(capped):
     results = capped["results"]
     assert {s: r["status"] for s, r in results.items()} == dict.fromkeys(("attachment", "correct", "displays"), "graded")

@@ -56,6 +56,7 @@ def test_release_leaks_no_solution_hidden_test_or_grader():
         assert not leaked, f"{path.name} contains lines of the solution module: {leaked[:3]}"
 
 
+@pytest.mark.slow  # runs nbgrader generate_assignment
 def test_release_is_what_generate_assignment_makes_from_source(tmp_path):
     course = Course.copy_of(REPO, tmp_path)
     course.generate()
@@ -102,6 +103,7 @@ def _validate(path, invert):
     return done.stdout if done.returncode == 0 else f"{done.stdout}\n(exit {done.returncode})\n{done.stderr[-3000:]}"
 
 
+@pytest.mark.slow  # executes every notebook, twice
 def test_nbgrader_validate_passes_on_sources_and_invert_fails_every_test_of_releases():
     jobs = [(p, False) for p in notebooks.notebook_paths(SOURCE)] + [(p, True) for p in notebooks.notebook_paths(RELEASE)]
     with concurrent.futures.ThreadPoolExecutor(2) as pool:

@@ -7,7 +7,7 @@ import pytest
 
 from autograde.content import notebooks
 from autograde.runtime.plugins.repair import NOTE_TAG
-from tests.conftest import REPO, first_notebook_course
+from tests.conftest import REPO, first_notebook_course, grades_submissions
 
 
 def _first_test(nb):
@@ -53,6 +53,7 @@ def slipped(tmp_path_factory):
     return course, first, digests
 
 
+@grades_submissions
 @pytest.mark.parametrize("student", sorted(SLIPS))
 def test_a_metadata_slip_is_graded_against_the_released_cells(slipped, student):
     course, first, digests = slipped
@@ -66,6 +67,7 @@ def test_a_metadata_slip_is_graded_against_the_released_cells(slipped, student):
     assert hashlib.sha256(submitted.read_bytes()).hexdigest() == digests[student]
 
 
+@grades_submissions
 @pytest.mark.parametrize("student", ["duplicated-test", "renamed-test", "graded-answer"])
 def test_the_autograded_notebook_says_what_was_restored(slipped, student):
     course, first, _ = slipped
@@ -74,6 +76,7 @@ def test_the_autograded_notebook_says_what_was_restored(slipped, student):
     assert len(notes) == 1 and "graded against the released cells" in notes[0], notes
 
 
+@grades_submissions
 def test_a_clean_submission_gets_no_note(slipped):
     course, first, _ = slipped
     graded = notebooks.read(course.folder("autograded", "correct") / f"{first}.ipynb")

@@ -24,8 +24,9 @@ from autograde.runtime.kernels.sandbox import SandboxedKernelManager, bwrap_path
 from tests.attacks import judge_attack
 from tests.conftest import REPO, first_notebook_course
 
-pytestmark = pytest.mark.skipif(check_sandbox(bwrap_path()) is not None,
-                                reason=f"bubblewrap cannot build a sandbox here: {check_sandbox(bwrap_path())}")
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox,
+              pytest.mark.skipif(check_sandbox(bwrap_path()) is not None,
+                                 reason=f"bubblewrap cannot build a sandbox here: {check_sandbox(bwrap_path())}")]
 
 ATTACK = '''
 import glob, os, pathlib, signal, socket, subprocess, sys

@@ -24,7 +24,7 @@ from tests.attacks import (KERNEL_IPC_FOLDER, filling, flooding, garbling, loopi
                            remove_decoys, sandbox_folders, search_attack)
 from tests.conftest import REPO, first_notebook_course
 
-pytestmark = [pytest.mark.sandbox,
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox,
               pytest.mark.skipif(check_sandbox(bwrap_path()) is not None,
                                  reason=f"bubblewrap cannot build a sandbox here: {check_sandbox(bwrap_path())}")]
 

@@ -1,9 +1,14 @@
-"""The visible tests catch the course's own bugs before a student submits.
+"""The visible tests catch the course's own bugs before a student submits, and the hidden checks
+grade each catalogue mistake as it declares, both run in this process.
 
 Every catalogue mistake fails at least one visible assert of its own function's test cells, and
 the solution and every alternative correct answer pass them all. The visible parts run here as a
 student runs them (no hidden block, no solution module), in one Python namespace per notebook:
 its setup cells, its answer cells, then the visible part of each test cell of the function.
+Every catalogue mistake also fails exactly the hidden checks it declares (``Mistake.breaks``), each
+naming it, of all the notebook's test cells, run in the same namespace as the grader runs them in a
+kernel (``GradedExecute.judge_in_grader = False``); ``tests/test_grading.py`` proves the same through
+nbgrader, which is slow.
 """
 import contextlib
 import functools
@@ -24,9 +29,10 @@ matplotlib.use("Agg")
 FOLDER = REPO / "source" / "rnn"
 
 
-def visible_results(notebook, function, code=None):
+def visible_results(notebook, function, code=None, hidden=False):
     """{grade id of each test cell of ``function``: None if its visible part passed, else the error},
-    with ``code`` (or the solution) in ``function``'s answer cell and the solution in the others."""
+    with ``code`` (or the solution) in ``function``'s answer cell and the solution in the others; with
+    ``hidden``, the hidden check of every test cell of the notebook instead."""
     nb = notebooks.read(FOLDER / f"{notebook}.ipynb")
     functions = [notebooks.grade_id(c) for c in nb.cells if notebooks.is_answer(c)]
     namespace = {"__name__": "__main__"}
@@ -41,8 +47,8 @@ def visible_results(notebook, function, code=None):
                     source = code if grade_id == function and code else notebooks.without_markers(cell.source)
                 elif "setup" in cell.metadata.get("tags", []):
                     source = cell.source
-                elif notebooks.is_test(cell) and notebooks.function_of(grade_id, functions) == function:
-                    source = split_hidden(cell.source)[1]
+                elif notebooks.is_test(cell) and (hidden or notebooks.function_of(grade_id, functions) == function):
+                    source = split_hidden(cell.source)[0 if hidden else 1]
                 else:
                     continue
                 try:
@@ -66,10 +72,10 @@ def _student_view(monkeypatch):
 
 
 @functools.lru_cache(maxsize=None)
-def entry_results(entry_id):
+def entry_results(entry_id, hidden=False):
     """visible_results with the catalogue entry in its function's answer cell (computed once)."""
     entry = mistakes.get(entry_id)
-    return visible_results(entry.notebook, entry.function, entry.source())
+    return visible_results(entry.notebook, entry.function, entry.source(), hidden)
 
 
 @pytest.mark.parametrize("entry", mistakes.all_mistakes(), ids=lambda e: e.id)
@@ -78,6 +84,20 @@ def test_each_mistake_fails_a_visible_test_of_its_own_function(entry):
     assert results, f"{entry.function} has no test cells in {entry.notebook}"
     assert any(results.values()), (f"{entry.id} passes every visible test of {entry.function} "
                                    f"({', '.join(results)}): a student would not see it before submitting")
+
+
+@pytest.mark.parametrize("entry", mistakes.all_mistakes(), ids=lambda e: e.id)
+def test_each_mistake_fails_exactly_the_hidden_checks_it_declares(entry):
+    results = entry_results(entry.id, hidden=True)
+    assert sorted(g for g, error in results.items() if error) == sorted(entry.breaks), results
+    unnamed = [g for g in entry.breaks if entry.explain not in results[g]]
+    assert len(unnamed) < len(entry.breaks), f"no failing hidden check names {entry.id}: {results}"
+
+
+def test_the_solution_passes_every_hidden_check():
+    for notebook in sorted(p.stem for p in FOLDER.glob("*.ipynb")):
+        results = visible_results(notebook, None, hidden=True)
+        assert results and not any(results.values()), {g: e for g, e in results.items() if e}
 
 
 # what a failed numerical check of 08's backward pass says before its diagnosis

@@ -13,8 +13,9 @@ import pytest
 from autograde.runtime.kernels.sandbox import SandboxedKernelManager, WarmSandbox, bwrap_path, check_sandbox
 from autograde.runtime.kernels.limits import PromptKernelClient
 
-pytestmark = pytest.mark.skipif(check_sandbox(bwrap_path()) is not None,
-                                reason=f"bubblewrap cannot build a sandbox here: {check_sandbox(bwrap_path())}")
+pytestmark = [pytest.mark.sandbox,
+              pytest.mark.skipif(check_sandbox(bwrap_path()) is not None,
+                                 reason=f"bubblewrap cannot build a sandbox here: {check_sandbox(bwrap_path())}")]
 
 REPORT = '''
 import sys

@@ -1,7 +1,6 @@
 """Reading, writing and rewriting the course's notebooks.
 
 * cell constructors with nbgrader metadata, for authoring a source notebook;
-* ``clean``: what a committed source notebook looks like (no outputs, trimmed metadata);
 * ``fill``: a submission made from a released notebook, its answer cells taken
   from the source notebook (markers removed) or from catalogue code.
 """
@@ -60,19 +59,6 @@ def new_notebook(cells):
 
 def read(path):
     return nbformat.read(str(path), as_version=4)
-
-
-def clean(nb):
-    """Outputs, execution counts and editor metadata removed: the form a source notebook is committed in."""
-    nb = copy.deepcopy(nb)
-    nb.metadata = {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
-    for cell in nb.cells:
-        cell.metadata = {k: v for k, v in cell.metadata.items() if k in ("nbgrader", "tags")}
-        cell.pop("id", None)
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    nb.nbformat, nb.nbformat_minor = 4, 4
-    return nb
 
 
 def write(nb, path):

@@ -71,7 +71,7 @@ def load_config(root, settings):
     # whole submission: 4 s (the default) is too short on a loaded machine
     config.Execute.iopub_timeout = max(30, int(config.Execute.get("iopub_timeout", 0)))
     # costs that change no grade: a kernel whose cells have all run is killed rather than asked to
-    # shut down and waited for (about 0.4 s per notebook), and IPython keeps its history in memory
+    # shut down and waited for (time per notebook), and IPython keeps its history in memory
     # instead of an SQLite file every kernel of the machine writes to
     config.Execute.shutdown_kernel = "immediate"
     extra = list(config.Execute.get("extra_arguments", []))

@@ -118,7 +118,7 @@ class Course:
         env = dict(os.environ)
         # nbgrader calls the `alembic` executable of its own environment
         env["PATH"] = os.pathsep.join([str(pathlib.Path(sys.executable).parent), env.get("PATH", "")])
-        # nbgrader's own command line, without the 2.5 s grammar it never uses (autograde.runtime.nbgrader_cli)
+        # nbgrader's own command line, without the grammar it never uses (autograde.runtime.nbgrader_cli)
         command = [sys.executable, "-m", "autograde.runtime.nbgrader_cli", *args]
         proc = subprocess.run(command, cwd=self.root, env=env, capture_output=True, text=True, timeout=timeout)
         if proc.returncode != 0:
@@ -127,7 +127,7 @@ class Course:
 
     def generate(self, in_process=False):
         """nbgrader generate_assignment: the command, or with ``in_process`` nbgrader's API in this process
-        (which has nbgrader imported already: 2 s less)."""
+        (which has nbgrader imported already: no second import of it)."""
         if not in_process:
             return self.nbgrader("generate_assignment", ASSIGNMENT, "--force")
         from autograde.runtime.nbgrader_cli import stamp_in_process
@@ -157,7 +157,7 @@ class Course:
         """A process that writes feedback, one student per ``submit(write_feedback, student)``, as
         `nbgrader generate_feedback --student=<student>` does, at CPU priority ``nice``.
 
-        One process for the class: nbgrader is imported once (about 2 s of CPU), and the highlighted
+        One process for the class: nbgrader is imported once (seconds of CPU), and the highlighted
         code that every student's pages share is rendered once (``autograde.runtime.plugins.feedback``). The process
         is forked from this one now, so make the writer before this process starts any thread."""
         writer = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),

@@ -124,7 +124,8 @@ class Engine:
 
 def stop_resource_tracker(wait=10):
     """Stop multiprocessing's resource tracker of this process: it exits once every process that holds its
-    pipe has closed it (the cluster's workers are gone now, so at once); reaped, or killed after ``wait`` s."""
+    pipe has closed it (the cluster's workers are gone now, so at once); reaped, or killed after ``wait`` s.
+    multiprocessing has no public way to do it (``autograde.runtime.pinned``)."""
     tracker = resource_tracker._resource_tracker
     with tracker._lock:
         if getattr(tracker, "_fd", None) is None or getattr(tracker, "_pid", None) is None:

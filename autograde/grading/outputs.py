@@ -63,7 +63,7 @@ class Run:
     (``digest``: ``template.fingerprint`` of the configuration, source, release and grader code) and
     whether it completed. Each
     student's entry is written to ``results.json`` and ``scores.csv`` as soon as the student is merged
-    (rewriting both files: about 0.1 s for a class of 1,000), so a run that is killed, or stopped with
+    (rewriting both files, cheap next to grading a student), so a run that is killed, or stopped with
     Ctrl-C, leaves its finished students in the class files. The next run of the same course keeps
     them (``resumable``) and grades only the others, unless told to start over.
     """

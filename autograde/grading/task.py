@@ -67,7 +67,8 @@ def unpacked(archive, digest):
 
 
 def _cancelled():
-    """Whether the scheduler no longer wants the task this thread runs (the command was interrupted)."""
+    """Whether the scheduler no longer wants the task this thread runs (the command was interrupted); read
+    from the worker's own state (``autograde.runtime.pinned``)."""
     try:
         from distributed import get_worker
         from distributed.worker import thread_state

@@ -73,7 +73,7 @@ def _generate(course_root, destination, assignment, db_url=None):
             (scratch.root / module.name).write_bytes(module.read_bytes())
     with open(scratch.root / "nbgrader_config.py", "a") as config:
         config.write(SCRATCH_DB)
-    stamp_in_process()  # the scratch gradebook is new: no `alembic heads` process (4 s)
+    stamp_in_process()  # the scratch gradebook is new: no `alembic heads` process (seconds)
     result = scratch.api(db_url).generate_assignment(assignment, force=True, create=True)
     if not result.get("success"):
         raise GradingError(f"nbgrader generate_assignment failed in a scratch course:\n{result.get('log')}\n{result.get('error')}")

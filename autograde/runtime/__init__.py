@@ -8,5 +8,7 @@
   kernel, over ``wire``);
 * ``plugins``: nbgrader's other steps: sanitizing a submission (``repair``), nbgrader's file copy
   (``nbgrader_files``), feedback pages (``feedback``), the grade export (``export``);
-* ``nbgrader_cli``: nbgrader's command line, faster to start.
+* ``nbgrader_cli``: nbgrader's command line, faster to start;
+* ``pinned``: the private and undocumented parts of the pinned libraries that this relies on, and why
+  (``tests/test_pinned_libraries.py`` checks each).
 """

@@ -1,16 +1,17 @@
 """``python -m autograde.runtime.nbgrader_cli ARGS``: nbgrader's command line, faster to start and to make a gradebook.
 
 jsonschema (under nbformat) imports ``rfc3987_syntax`` when it is installed (jupyter-events asks
-for it), and that module builds a grammar at import, about 2.5 s of CPU in every process that
+for it), and that module builds a grammar at import, seconds of CPU in every process that
 reads a notebook; nbformat never checks the IRI formats it serves. The processes this project
 starts (``autograde.grading.course.Course.nbgrader``, the grading processes of ``grade-class``) go
 without it.
 
 When nbgrader creates a gradebook, it asks the ``alembic`` executable for the newest revision
 of its migration scripts, to stamp the new database: a second Python process that imports
-nbgrader again, about 4 s. ``alembic_head`` reads the same revision from the same scripts in
+nbgrader again, for seconds. ``alembic_head`` reads the same revision from the same scripts in
 this process; ``stamp_in_process()`` makes nbgrader use it (here, and for grade-class's
-template course). Everything else is nbgrader's own ``main``.
+template course). Everything else is nbgrader's own ``main``. Both rely on what jsonschema and nbgrader
+do (``autograde.runtime.pinned``).
 """
 import sys
 

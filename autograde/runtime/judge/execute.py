@@ -36,7 +36,7 @@ from traitlets import Bool, Integer
 
 from autograde.runtime.kernels.sandbox import SandboxedKernelManager
 from autograde.runtime.judge.remote import KernelLink, run_hidden
-from autograde.runtime.kernels.limits import LimitedExecute, _error
+from autograde.runtime.kernels.limits import LimitedExecute, error_output
 
 HIDDEN_END = "### END HIDDEN TESTS"
 
@@ -168,7 +168,7 @@ class GradedExecute(LimitedExecute):
             left = self._time_left()
             if left <= 0:
                 limit = self.submission_time_limit
-                cell.outputs = [_error("TimeLimit", "not run: this submission used up its time (" + (
+                cell.outputs = [error_output("TimeLimit", "not run: this submission used up its time (" + (
                     f"{limit / 60:g} minutes" if limit >= 120 else f"{limit} s") + " for all its notebooks)")]
                 return cell, resources
             # a cell gets its own limit, or what is left of the submission's (an endless loop stops there)

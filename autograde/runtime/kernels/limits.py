@@ -35,7 +35,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import DottedObjectName, Integer, Type
+from traitlets import Integer, Type
 
 DEFAULT_MEMORY_LIMIT = 4 * 2**30  # bytes of address space per kernel: numpy and a plot fit in well under 1 GB
 DEFAULT_OUTPUT_BYTES = 5 * 2**20     # one output or widget: a figure of the course is about 100 KB
@@ -87,7 +87,8 @@ class PromptKernelClient(AsyncKernelClient):
     jupyter_client's ``wait_for_ready`` then drains iopub until it has been silent for 0.2 s, at every
     kernel start (eight per student): idle time that a grading worker cannot give to another student.
     What it drains (the kernel's busy and idle statuses for ``kernel_info``) nbclient ignores anyway,
-    as it reads only the messages that answer its own requests.
+    as it reads only the messages that answer its own requests. It calls two private methods of
+    jupyter_client's client (``autograde.runtime.pinned``).
     """
 
     async def wait_for_ready(self, timeout=None):
@@ -113,7 +114,7 @@ class PromptKernelClient(AsyncKernelClient):
 
 
 class LimitedKernelManager(AsyncKernelManager):
-    client_class = DottedObjectName("autograde.runtime.kernels.limits.PromptKernelClient")
+    # client_class alone would not reach AsyncKernelManager's client_factory (runtime.pinned, "client factory")
     client_factory = Type(PromptKernelClient, klass=AsyncKernelClient, config=True)
     memory_limit = Integer(DEFAULT_MEMORY_LIMIT, allow_none=True,
                            help="Address-space limit (bytes) of each kernel; None or 0: no limit.").tag(config=True)
@@ -306,7 +307,7 @@ class LimitedExecute(Execute):
         if cell.cell_type != "code":
             return super().preprocess_cell(cell, resources, index)
         if self._died_in is not None:
-            cell.outputs = [_error("KernelDied", f"not run: the kernel stopped in cell {self._died_in}")]
+            cell.outputs = [error_output("KernelDied", f"not run: the kernel stopped in cell {self._died_in}")]
             return cell, self.resources
         self._start_cell(cell)
         try:
@@ -315,8 +316,8 @@ class LimitedExecute(Execute):
             return cell, resources
         except DeadKernelError:
             self._died_in = index
-            cell.outputs.append(_error("KernelDied", "the kernel stopped while running this cell "
-                                       "(os._exit, a crash, or the memory cap); later cells were not run"))
+            cell.outputs.append(error_output("KernelDied", "the kernel stopped while running this cell "
+                                             "(os._exit, a crash, or the memory cap); later cells were not run"))
             return cell, self.resources
         except CellTimeoutError:
             # the cell outlived its time limit and went on after the interrupt (it ignores SIGINT, or
@@ -324,8 +325,8 @@ class LimitedExecute(Execute):
             self._died_in = index
             self._kill_kernel()
             how = " and did not stop when interrupted" if self.interrupt_on_timeout else ""
-            cell.outputs.append(_error("CellTimeoutError", f"the cell ran past its time limit ({self.timeout} s){how}; "
-                                       "the kernel was stopped and later cells were not run"))
+            cell.outputs.append(error_output("CellTimeoutError", f"the cell ran past its time limit ({self.timeout} s)"
+                                             f"{how}; the kernel was stopped and later cells were not run"))
             return cell, self.resources
 
     def _kill_kernel(self):
@@ -337,6 +338,7 @@ class LimitedExecute(Execute):
             process.wait()
 
 
-def _error(name, message):
+def error_output(name, message):
+    """An nbformat error output ``name: message`` (red name, as IPython shows it), for a cell the grader stopped."""
     return NotebookNode(output_type="error", ename=name, evalue=message,
                         traceback=[f"\x1b[0;31m{name}\x1b[0m: {message}"])

@@ -241,7 +241,7 @@ class SandboxedKernelManager(LimitedKernelManager):
                     ).tag(config=True)
 
     warm_start = Bool(False, help="Start the kernels of one submission folder by forking a warm parent "
-                                  "(ipykernel, numpy and matplotlib imported: about 1.4 s of CPU saved per kernel) "
+                                  "(ipykernel, numpy and matplotlib imported once, not by every kernel) "
                                   "that runs in one sandbox per folder; between kernels every other process there "
                                   "is killed, /tmp emptied and the folder copied afresh. grade-class turns it on.",
                       ).tag(config=True)
@@ -295,7 +295,7 @@ class SandboxedKernelManager(LimitedKernelManager):
                  "--ro-bind", str(work), f"{SEED}/folder", "--bind", str(ipc), str(ipc)]
         # a fresh IPython profile in the private /tmp: nothing carries over, except the startup file that
         # records what the submission tries (read-only), and a copy of matplotlib's font list (building
-        # it costs every kernel about 0.6 s of CPU, and it is the same for all)
+        # it would cost every kernel CPU time, and it is the same for all)
         args += ["--ro-bind", str(pathlib.Path(__file__).with_name("audit_hook.py")),
                  "/tmp/ipython/profile_default/startup/00-autograde-audit-hook.py"]
         cache = matplotlib_cache()
@@ -436,7 +436,7 @@ class SandboxedKernelManager(LimitedKernelManager):
     async def cleanup_resources(self, restart=False):
         """What nbclient calls after a kernel that died: jupyter_client's async manager binds this name to
         its base class's ``_async_cleanup_resources``, which would skip this class's (the sandbox's folder,
-        in the host's /dev/shm, would stay)."""
+        in the host's /dev/shm, would stay; ``autograde.runtime.pinned``)."""
         await self._async_cleanup_resources(restart=restart)
 
     async def _async_cleanup_resources(self, restart=False):

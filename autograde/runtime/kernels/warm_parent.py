@@ -1,7 +1,7 @@
 """A warm parent for one submission's kernels, run inside that submission's sandbox.
 
 Starting an IPython kernel and importing what every notebook of the course imports first
-(numpy, matplotlib's pyplot) costs about 1.4 s of CPU, paid again by every kernel. This
+(numpy, matplotlib's pyplot) costs seconds of CPU, paid again by every kernel. This
 program pays it once: bound read-only into a sandbox (``autograde.runtime.kernels.sandbox.WarmSandbox``), it
 imports those modules, listens on a Unix socket in the sandbox's ``ipc`` folder, and for
 each request forks a child that becomes a kernel exactly as ``python -m ipykernel_launcher``

@@ -16,7 +16,8 @@ catalogue mistake when one matched).
 
 ``FeedbackExporter`` writes the pages (``c.GenerateFeedback.exporter_class``): nbconvert's
 HTML exporter, but the alt text it adds to images is added without re-parsing the page, and
-code highlighted once is remembered for the other pages written by the same process.
+code highlighted once is remembered for the other pages written by the same process (it relies on
+how ``HTMLExporter`` renders: ``autograde.runtime.pinned``).
 """
 import json
 import re
@@ -86,7 +87,7 @@ class RedactHiddenTests(Preprocessor):
 class RememberedHighlight(Highlight2HTML):
     """nbconvert's code highlighting, remembered for the pages this process writes next.
 
-    Pygments' pure-Python lexer is about half of a feedback page's time, and every student's pages
+    Pygments' pure-Python lexer is much of a feedback page's time, and every student's pages
     hold the same code but for their answers: the release's cells, and the test cells (whose hidden
     blocks are redacted to the same line). The key is everything the highlighted HTML depends on: of
     the cell's metadata nbconvert reads only ``magics_language`` (the rest differs from student to
@@ -94,7 +95,7 @@ class RememberedHighlight(Highlight2HTML):
     """
 
     remembered = {}
-    most = 20_000  # cells; a class's 8 notebooks have about 500 that are not answers
+    most = 20_000  # cells: many times what a class's notebooks hold besides answers
 
     def __call__(self, source, language=None, metadata=None):
         key = (source, language or self.pygments_lexer, (metadata or {}).get("magics_language"),
@@ -112,12 +113,12 @@ IMG_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\salt\s*=)", re.I)
 
 
 class FeedbackExporter(HTMLExporter):
-    """nbconvert's HTML exporter for nbgrader's feedback template, about twice as fast (three times
-    for the pages after a class's first student, when one process writes them all).
+    """nbconvert's HTML exporter for nbgrader's feedback template, faster (the more so for the pages
+    after a class's first student, when one process writes them all; benchmarks/README.md).
 
     After rendering, ``HTMLExporter`` parses the whole page with BeautifulSoup's pure-Python
     parser and serialises it again, only to give every ``<img>`` without one an ``alt`` text
-    and JupyterLab-template cells a ``tabindex``: more than half of a feedback page's time
+    and JupyterLab-template cells a ``tabindex``: most of a feedback page's time
     (a page holds a few hundred kB of highlighted code and base64 figures). The feedback
     template is classic-based (no JupyterLab cells), so here the alt text is inserted into
     the rendered page directly, and code is highlighted by ``RememberedHighlight``. Any other

@@ -9,7 +9,8 @@ leave out everything that is not a regular file: links, pipes, sockets and devic
 (Notebooks are read by nbgrader itself; ``autograde.runtime.plugins.repair.RefuseLinks`` grades a linked one as empty.)
 
 This replaces a function of nbgrader's (in ``nbgrader.utils`` and where ``nbgrader.converters.base``
-imported it); ``tests/test_untrusted.py`` fails if the pinned nbgrader stops copying through it.
+imported it: ``autograde.runtime.pinned``, "file copy"); ``tests/test_pinned_libraries.py`` fails if the
+pinned nbgrader stops copying through it.
 """
 import os
 import stat
