@@ -9,7 +9,6 @@ from .loading import is_written
 from .numerics import numerical_gradient, rel_error
 
 
-# Gates are stacked along the last axis in the order i, f, o, g (input, forget, output, candidate).
 def _sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))  # = 1 / (1 + exp(-z)), without overflow warnings
 
