@@ -2,11 +2,13 @@
 submissions (solution, blank, every catalogue mistake, every alternative) with real nbgrader."""
 import concurrent.futures
 import dataclasses
+import importlib
 import itertools
 import os
 import pathlib
 import re
 import shutil
+import sys
 
 import pytest
 
@@ -19,6 +21,20 @@ from tests.styles import SELF_CONTAINED, STYLES, noisy
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+
+def fresh_helpers(folder=REPO / "source" / "rnn"):
+    """The students' helper package ``rnn_helpers`` of a notebook folder, imported afresh as a new kernel
+    imports it (it keeps state: what load_functions brought in), without writing bytecode beside it."""
+    for name in [n for n in sys.modules if n == "rnn_helpers" or n.startswith("rnn_helpers.")]:
+        del sys.modules[name]
+    sys.path.insert(0, str(folder))
+    writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        return importlib.import_module("rnn_helpers")
+    finally:
+        sys.dont_write_bytecode = writes_bytecode
+        sys.path.remove(str(folder))
 
 
 @dataclasses.dataclass

@@ -107,7 +107,7 @@ def test_notebook_06_widgets_and_validate_in_chromium(tmp_path):
     course = Course.copy_of(REPO, tmp_path / "course")
     course.generate()
     student = course.write_submission("browser")          # the release, answers from the solution
-    assert (student / "rnn_helpers.py").exists() and (student / NOTEBOOK).exists()
+    assert (student / "rnn_helpers" / "__init__.py").exists() and (student / NOTEBOOK).exists()
 
     with jupyterlab(student, tmp_path) as (url, token), sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)

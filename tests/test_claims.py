@@ -15,7 +15,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, fresh_helpers
 
 pytestmark = pytest.mark.slow
 
@@ -197,13 +197,9 @@ def test_08_recall_at_long_lags_seed_0(executed):
 def test_08_recall_with_seeds_0_1_2():
     """ "at L = 16 only one of the three b_f = 1 runs learns (seed 0); at L = 32 the b_f = 3 runs
     reach 100%, 97% and 100%": the runs of SEEDS = (0, 1, 2), with the reference functions."""
-    import importlib.util
-
     from autograde.content.solution import clip_by_global_norm, loss_and_gradients, lstm_backward, lstm_forward
 
-    spec = importlib.util.spec_from_file_location("rnn_helpers", REPO / "source" / "rnn" / "rnn_helpers.py")
-    helpers = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(helpers)
+    helpers = fresh_helpers()
     budget = dict(steps=150, batch=32, lr=1.0, stop_below=0.05, hidden=8, seeds=(0, 1, 2))
     at_16 = helpers.lstm_lag_sweep(loss_and_gradients, clip_by_global_norm, lstm_forward, lstm_backward, [16],
                                    forget_biases=(1.0,), **budget)

@@ -57,6 +57,18 @@ def test_hostile_files_never_stop_the_scan(tmp_path):
     assert submissions.unchanged(submission)
 
 
+def test_the_released_helper_package_is_no_extra_module():
+    """The release's helper package, at its own paths, raises no flag; a module beside the notebooks, in
+    the package, or named like a module of the package but elsewhere does."""
+    release = REPO / "release" / "rnn"
+    shipped = integrity.shipped_files(release)
+    assert {"rnn_helpers/__init__.py", "rnn_helpers/loading.py", "names.txt"} <= shipped
+    files = {path: (release / path).read_bytes() for path in shipped if path.endswith(".py")}
+    files.update({"numpy.py": b"", "rnn_helpers/numpy.py": b"", "loading.py": b""})
+    flagged = [flag.line for flag in integrity.scan_files(files, set(), shipped)]
+    assert flagged == ["loading.py", "numpy.py", "rnn_helpers/numpy.py"]
+
+
 def test_a_scan_that_fails_is_a_note(monkeypatch):
     monkeypatch.setattr(integrity, "scan_files", lambda *a: 1 / 0)
     assert integrity.scan({"a.ipynb": b"{}"}, set()) == ([], "the integrity scan could not read this submission "

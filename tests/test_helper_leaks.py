@@ -1,7 +1,7 @@
 """No helper that ships to students holds the algorithm of a graded function.
 
 Names prove nothing (a helper can call its loop anything), so the comparison is by structure: every
-function of the release's rnn_helpers.py, and every loop in it, against every graded function of
+function of every module of the release's rnn_helpers package, and every loop in it, against every graded function of
 autograde/content/solution.py and every loop in it, with all variable, argument and function names replaced
 by one placeholder (attribute names such as ``np.linalg.eigvals`` and constants stay; load and store
 contexts are ignored). A solution block
@@ -84,18 +84,20 @@ def graded_function_names():
     return names
 
 
-def copies_in(helper_source):
-    """[(helper block, graded block, share)] for every helper block that contains a graded block."""
+def copies_in(*helper_sources):
+    """[(helper block, graded block, share)] for every block of the helper modules (their sources) that
+    contains a graded block."""
     graded = graded_function_names()
     solution = ast.parse((REPO / "autograde" / "content" / "solution.py").read_text())
     memo, sizes = {}, _sizes(solution)
     solution_blocks = [(name, block) for function in solution.body
                        if isinstance(function, ast.FunctionDef) and function.name in graded
                        for name, block in _blocks(function)]
-    helper = ast.parse(helper_source)
-    sizes.update(_sizes(helper))
+    helpers = [ast.parse(source) for source in helper_sources]
+    for helper in helpers:
+        sizes.update(_sizes(helper))
     found = []
-    for function in ast.walk(helper):
+    for function in (node for helper in helpers for node in ast.walk(helper)):
         if not isinstance(function, ast.FunctionDef):
             continue
         for helper_name, helper_block in _blocks(function):
@@ -107,9 +109,16 @@ def copies_in(helper_source):
     return found
 
 
+def helper_modules():
+    """{file name: source} of every module of the release's helper package."""
+    return {path.name: path.read_text() for path in sorted((REPO / "release" / "rnn" / "rnn_helpers").glob("*.py"))}
+
+
 def test_no_release_helper_contains_a_graded_function():
-    copies = copies_in((REPO / "release" / "rnn" / "rnn_helpers.py").read_text())
-    assert not copies, f"rnn_helpers.py holds the algorithm of graded functions: {copies}"
+    modules = helper_modules()
+    assert "__init__.py" in modules and len(modules) > 10
+    copies = copies_in(*modules.values())
+    assert not copies, f"rnn_helpers holds the algorithm of graded functions: {copies}"
 
 
 def test_the_comparison_finds_a_graded_function_renamed_and_inside_a_helper():
@@ -144,7 +153,7 @@ def train(loss_and_gradients, clip, params, batches):
 '''
     assert copies_in(calls_only) == []
     allowed = next(iter(ALLOWED))
-    source = (REPO / "release" / "rnn" / "rnn_helpers.py").read_text()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(f"{__name__}.ALLOWED", {})
-        assert (allowed[0], allowed[1]) in {(h.split()[0], g.split()[0]) for h, g, _ in copies_in(source)}
+        found = {(h.split()[0], g.split()[0]) for h, g, _ in copies_in(*helper_modules().values())}
+        assert (allowed[0], allowed[1]) in found

@@ -1,5 +1,7 @@
-"""The student helper module (source/rnn/rnn_helpers.py) and the names corpus."""
-import importlib.util
+"""The student helper package (source/rnn/rnn_helpers/) and the names corpus."""
+import ast
+import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -8,15 +10,12 @@ import numpy as np
 import pytest
 
 from autograde.content import notebooks
-from tests.conftest import REPO
+from tests.conftest import REPO, fresh_helpers
 
 
 @pytest.fixture(scope="module")
 def helpers():
-    spec = importlib.util.spec_from_file_location("rnn_helpers", REPO / "source" / "rnn" / "rnn_helpers.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return fresh_helpers()
 
 
 def test_rel_error_names_both_shapes_when_they_differ(helpers):
@@ -44,7 +43,7 @@ def test_load_functions_runs_answers_and_setup_but_not_tests(helpers, tmp_path, 
              notebooks.test("test_double", "raise RuntimeError('tests must not run')", points=1),
              notebooks.code("raise RuntimeError('demos must not run')")]
     notebooks.write(notebooks.new_notebook(cells), tmp_path / "09_demo.ipynb")
-    monkeypatch.setattr(helpers, "HERE", tmp_path)
+    monkeypatch.setattr(helpers.loading, "NOTEBOOK_FOLDER", tmp_path)
     double = helpers.load_functions("09_demo", "double")
     assert double(3).item() == 6
     with pytest.raises(NameError, match="defines no function triple"):
@@ -58,11 +57,11 @@ def test_a_notebook_that_cannot_be_read_gives_functions_not_written(helpers, tmp
     own names (the checks then use the reference versions) and the note says why."""
     if content is not None:
         (tmp_path / "08_broken.ipynb").write_text(content)
-    monkeypatch.setattr(helpers, "HERE", tmp_path)
-    monkeypatch.setattr(helpers, "_LOADED", {})
+    monkeypatch.setattr(helpers.loading, "NOTEBOOK_FOLDER", tmp_path)
+    monkeypatch.setattr(helpers.loading, "_LOADED", {})
     double, triple = helpers.load_functions("08_broken", "double", "triple")
     assert (double.__name__, triple.__name__) == ("double", "triple")
-    assert not helpers.is_written(double) and helpers._LOADED == {"double": double, "triple": triple}
+    assert not helpers.is_written(double) and helpers.loading._LOADED == {"double": double, "triple": triple}
     with pytest.raises(NotImplementedError, match="double could not be loaded: 08_broken.ipynb") as raised:
         double(3)
     assert raised.traceback[-1].name == "double"
@@ -71,16 +70,56 @@ def test_a_notebook_that_cannot_be_read_gives_functions_not_written(helpers, tmp
     assert ("is not in" if content is None else "cannot be read as a notebook") in note
 
 
-def test_load_functions_brings_the_release_functions_of_notebook_01(helpers, monkeypatch):
-    monkeypatch.setattr(helpers, "HERE", REPO / "release" / "rnn")
-    rnn_forward = helpers.load_functions("01_cell_forward", "rnn_forward")
-    with pytest.raises(NotImplementedError):  # the blank release: defined, not yet written
-        rnn_forward(np.zeros((1, 1, 1)), np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(1))
+def test_the_release_package_loads_from_the_notebook_folder_it_sits_in():
+    """Imported from release/rnn, as a kernel started there imports it, the package reads names.txt and
+    the earlier notebooks of that folder (its own files are one level below) and brings in the functions
+    of the blank release."""
+    release = REPO / "release" / "rnn"
+    helpers = fresh_helpers(release)
+    try:
+        assert pathlib.Path(helpers.__file__) == release / "rnn_helpers" / "__init__.py"
+        assert helpers.NOTEBOOK_FOLDER == release
+        assert helpers.load_names() == (release / "names.txt").read_text().split()
+        rnn_forward = helpers.load_functions("01_cell_forward", "rnn_forward")
+        with pytest.raises(NotImplementedError):  # the blank release: defined, not yet written
+            rnn_forward(np.zeros((1, 1, 1)), np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(1))
+    finally:
+        fresh_helpers()   # the source's package again, for the setup cells that later tests load
+
+
+def test_every_public_name_is_exported_and_indexed_under_its_module(helpers):
+    """``from rnn_helpers import NAME`` works for every public name of every module of the package, the
+    package's docstring lists each one under its module, every module has a docstring, and every name a
+    notebook imports from the package is there."""
+    index, module = {}, None
+    for line in helpers.__doc__.splitlines():
+        if re.match(r"\w+\.py\b", line):
+            module = line.split(".py")[0]
+        elif module and line.startswith("    "):
+            index.setdefault(module, []).append(line.split()[0])
+    folder = pathlib.Path(helpers.__file__).parent
+    modules = sorted(p.stem for p in folder.glob("*.py") if p.stem != "__init__")
+    assert len(modules) > 10 and sorted(index) == modules
+    for name in modules:
+        tree = ast.parse((folder / f"{name}.py").read_text())
+        assert ast.get_docstring(tree), f"{name}.py has no docstring"
+        defined = [node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
+        defined += [t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets
+                    if isinstance(t, ast.Name)]
+        public = sorted(d for d in defined if not d.startswith("_"))
+        assert sorted(index[name]) == public, f"the index of {name}.py"
+        assert all(getattr(helpers, d) is getattr(getattr(helpers, name), d) for d in public), name
+    for path in sorted((REPO / "source" / "rnn").glob("*.ipynb")):
+        for cell in notebooks.read(path).cells:
+            if cell.cell_type == "code" and "rnn_helpers" in cell.source:
+                imported = [alias.name for node in ast.walk(ast.parse(cell.source))
+                            if isinstance(node, ast.ImportFrom) and node.module == "rnn_helpers" for alias in node.names]
+                assert imported and all(hasattr(helpers, n) for n in imported), (path.name, imported)
 
 
 def test_parts_written_waits_only_for_unwritten_earlier_parts(helpers, monkeypatch, capsys):
-    monkeypatch.setattr(helpers, "HERE", REPO / "release" / "rnn")
-    monkeypatch.setattr(helpers, "_LOADED", {})
+    monkeypatch.setattr(helpers.loading, "NOTEBOOK_FOLDER", REPO / "release" / "rnn")
+    monkeypatch.setattr(helpers.loading, "_LOADED", {})
     stub_softmax = helpers.load_functions("02_batched_softmax", "softmax")   # the release: not written
 
     def softmax(z):
@@ -129,8 +168,8 @@ def test_load_functions_says_when_the_saved_notebook_changed_since_it_was_loaded
     cells = [notebooks.answer("double", "def double(x):\n    return 2 * x")]
     path = tmp_path / "09_demo.ipynb"
     notebooks.write(notebooks.new_notebook(cells), path)
-    monkeypatch.setattr(helpers, "HERE", tmp_path)
-    monkeypatch.setattr(helpers, "_LOADED_CELLS", {})
+    monkeypatch.setattr(helpers.loading, "NOTEBOOK_FOLDER", tmp_path)
+    monkeypatch.setattr(helpers.loading, "_LOADED_CELLS", {})
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
 
     helpers.load_functions("09_demo", "double")          # a first load: nothing to say
@@ -223,7 +262,7 @@ def test_the_lstm_runs_in_the_students_loss_and_gradients_with_exact_gradients(h
     from autograde.content.solution import loss_and_gradients, lstm_backward, lstm_forward
 
     rng = np.random.default_rng(0)
-    params = helpers._lstm_lag_params(rng, n_symbols=5, hidden=3, forget_bias=1.0)
+    params = helpers.nb08_lstm_recall._lstm_lag_params(rng, n_symbols=5, hidden=3, forget_bias=1.0)
     assert np.allclose(params["bh"][3:6], 1.0) and not params["bh"][:3].any() and not params["bh"][6:].any()
     inputs, targets, mask = helpers.lag_task_batch(rng, 4, lag=3, n_symbols=5)
     with_lstm = helpers.lstm_loss_and_gradients(loss_and_gradients, lstm_forward, lstm_backward)

@@ -1,7 +1,6 @@
 """Notebook 03's helpers (ids shown as characters) and the design of its hidden-test inputs."""
 import contextlib
 import copy
-import importlib.util
 import io
 
 import numpy as np
@@ -9,17 +8,14 @@ import pytest
 
 from autograde.content import mistakes, solution
 from autograde.content.checks import nb03
-from tests.conftest import REPO
+from tests.conftest import fresh_helpers
 
 CHARS = ["\n", "a", "b", "o"]
 
 
 @pytest.fixture(scope="module")
 def helpers():
-    spec = importlib.util.spec_from_file_location("rnn_helpers", REPO / "source" / "rnn" / "rnn_helpers.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return fresh_helpers()
 
 
 def test_decode_shows_the_boundary_or_drops_it(helpers):

@@ -3,6 +3,7 @@ import ast
 import concurrent.futures
 import filecmp
 import json
+import pathlib
 import re
 import subprocess
 import sys
@@ -18,12 +19,19 @@ RELEASE = REPO / "release" / "rnn"
 SOURCE = REPO / "source" / "rnn"
 
 
+def files(folder):
+    """The paths of the files of an assignment folder, relative to it (the helper package's included),
+    without the bytecode Python writes beside an imported module."""
+    return sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
 def release_files():
-    return sorted(p for p in RELEASE.rglob("*") if p.is_file())
+    return [RELEASE / p for p in files(RELEASE)]
 
 
 def test_release_has_every_source_file():
-    assert [p.name for p in release_files()] == sorted(p.name for p in SOURCE.iterdir() if p.is_file())
+    assert files(RELEASE) == [p for p in files(SOURCE) if ".ipynb_checkpoints" not in p.parts]
+    assert pathlib.Path("rnn_helpers", "__init__.py") in files(RELEASE)
 
 
 def solution_code_lines():
@@ -59,15 +67,20 @@ def test_release_leaks_no_solution_hidden_test_or_grader():
 @pytest.mark.slow  # runs nbgrader generate_assignment
 def test_release_is_what_generate_assignment_makes_from_source(tmp_path):
     course = Course.copy_of(REPO, tmp_path)
+    bytecode = course.folder("source") / "rnn_helpers" / "__pycache__"
+    bytecode.mkdir()
+    (bytecode / "loading.cpython-311.pyc").write_bytes(b"written when the sources were imported")
     course.generate()
     fresh = course.folder("release")
-    assert sorted(p.name for p in fresh.iterdir()) == [p.name for p in release_files()]
-    for path in release_files():
-        if path.suffix == ".ipynb":
-            assert json.loads((fresh / path.name).read_text()) == json.loads(path.read_text()), \
-                f"release/rnn/{path.name} is out of date: run `nbgrader generate_assignment rnn --force`"
+    assert not list(fresh.rglob("__pycache__")), "nbgrader copied bytecode into the release"
+    assert files(fresh) == files(RELEASE)
+    for relative in files(RELEASE):
+        if relative.suffix == ".ipynb":
+            assert json.loads((fresh / relative).read_text()) == json.loads((RELEASE / relative).read_text()), \
+                f"release/rnn/{relative} is out of date: run `nbgrader generate_assignment rnn --force`"
         else:
-            assert filecmp.cmp(fresh / path.name, path, shallow=False), f"release/rnn/{path.name} is out of date"
+            assert filecmp.cmp(fresh / relative, RELEASE / relative, shallow=False), \
+                f"release/rnn/{relative} is out of date"
 
 
 @pytest.mark.parametrize("path", notebooks.notebook_paths(SOURCE), ids=lambda p: p.stem)

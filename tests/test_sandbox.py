@@ -49,7 +49,7 @@ attempt("solution read", lambda: print(len(open({solution!r}).read())))
 attempt("profile", lambda: (pathlib.Path.home() / ".ipython/profile_default/startup").mkdir(parents=True, exist_ok=True)
         or (pathlib.Path.home() / ".ipython/profile_default/startup/00-poison.py").write_text("raise SystemExit"))
 attempt("host tmp", lambda: open("/tmp/" + MARK, "w").write("x"))
-attempt("own folder", lambda: open("rnn_helpers.py", "a").write("\\nraise SystemExit('poisoned')\\n"))
+attempt("own folder", lambda: open("rnn_helpers/__init__.py", "a").write("\\nraise SystemExit('poisoned')\\n"))
 attempt("network", lambda: socket.create_connection(("127.0.0.1", {port}), timeout=2).sendall(MARK.encode()))
 attempt("detached child", lambda: subprocess.Popen(["sleep", "{sleep}"], start_new_session=True))
 def double_fork():
@@ -216,7 +216,7 @@ def test_no_file_outside_the_kernels_copy_changed(attacked):
     assert facts["checks_after"] == facts["protected"]["checks"]
     assert not facts["host_mark"]
     assert not facts["poisoned_profile"]
-    rnn_helpers = course.folder("autograded", "b-attacker") / "rnn_helpers.py"
+    rnn_helpers = course.folder("autograded", "b-attacker") / "rnn_helpers" / "__init__.py"
     assert "poisoned" not in rnn_helpers.read_text()
 
 

@@ -23,7 +23,7 @@ import pytest
 from autograde.content import mistakes, notebooks
 from autograde.runtime.judge.execute import split_hidden
 from tests.alternatives import all_alternatives
-from tests.conftest import REPO
+from tests.conftest import REPO, fresh_helpers
 
 matplotlib.use("Agg")
 FOLDER = REPO / "source" / "rnn"
@@ -37,7 +37,7 @@ def visible_results(notebook, function, code=None, hidden=False):
     functions = [notebooks.grade_id(c) for c in nb.cells if notebooks.is_answer(c)]
     namespace = {"__name__": "__main__"}
     results = {}
-    sys.modules.pop("rnn_helpers", None)  # a fresh helper module, as in a new kernel (it keeps state)
+    fresh_helpers(FOLDER)  # as in a new kernel (the package keeps state)
     sys.path.insert(0, str(FOLDER))
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):

@@ -5,13 +5,16 @@ folder gets another sandbox; a kernel that kills the warm parent costs nothing t
 """
 import asyncio
 import json
+import shutil
 import subprocess
 import uuid
 
 import pytest
 
-from autograde.runtime.kernels.sandbox import SandboxedKernelManager, WarmSandbox, bwrap_path, check_sandbox
+from autograde.runtime.kernels.sandbox import (SandboxedKernelManager, WarmSandbox, bwrap_path, check_sandbox,
+                                               copy_folder)
 from autograde.runtime.kernels.limits import PromptKernelClient
+from tests.conftest import REPO
 
 pytestmark = [pytest.mark.sandbox,
               pytest.mark.skipif(check_sandbox(bwrap_path()) is not None,
@@ -143,3 +146,19 @@ def test_a_kernel_that_kills_its_warm_parent_costs_the_next_one_nothing(folders)
     seen, _ = report(ann)
     assert seen["files"] == ["answer.txt"] and not seen["poisoned"]
     assert WarmSandbox.current[2] is not before and not before.warm_parent.is_running()
+
+
+def test_the_folder_copy_holds_the_helper_package_without_bytecode(tmp_path):
+    """A kernel's copy of the notebook folder (``copy_folder``, cold and warm) holds its subfolders, so the
+    helper package the notebooks import, and leaves out the bytecode and checkpoints written beside them."""
+    release = tmp_path / "rnn"
+    shutil.copytree(REPO / "release" / "rnn", release, ignore=shutil.ignore_patterns("__pycache__"))
+    expected = sorted(p.relative_to(release) for p in release.rglob("*") if p.is_file())
+    for litter in ("rnn_helpers/__pycache__/loading.cpython-311.pyc", ".ipynb_checkpoints/08_lstm-checkpoint.ipynb"):
+        (release / litter).parent.mkdir()
+        (release / litter).write_text("written by the student's Jupyter")
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    assert copy_folder(release, copy, 1000, 2**30) == []
+    assert sorted(p.relative_to(copy) for p in copy.rglob("*") if p.is_file()) == expected
+    assert any(p.parts[0] == "rnn_helpers" for p in expected)

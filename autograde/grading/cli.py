@@ -37,7 +37,7 @@ class Interrupted(KeyboardInterrupt):
 def scan_class(found, release):
     """Steps 1-2: read each submission and scan it; {student: (Submission, result entry)}."""
     released = integrity.released_sources(release)
-    shipped = {p.name for p in release.iterdir()}
+    shipped = integrity.shipped_files(release)
     read = {}
     for student, folder in found.items():
         submission = submissions.read_submission(student, folder)

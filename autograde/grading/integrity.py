@@ -156,6 +156,13 @@ def released_sources(release_folder):
     return sources
 
 
+def shipped_files(release_folder):
+    """The relative paths (``rnn_helpers/loading.py``) of every file of the release: the files a
+    submission may hold without a flag."""
+    folder = pathlib.Path(release_folder)
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+
+
 def _joined(source):
     if isinstance(source, list):
         source = [s for s in source if isinstance(s, str)]
@@ -163,11 +170,12 @@ def _joined(source):
 
 
 def scan_files(files, release_sources, expected_files=()):
-    """Flags for one student's files ({relative path: bytes}, as read by ``submissions``)."""
+    """Flags for one student's files ({relative path: bytes}, as read by ``submissions``); a Python
+    module is flagged unless its relative path is among ``expected_files`` (``shipped_files``)."""
     flags = []
     for relative, data in sorted(files.items()):
         path = pathlib.PurePath(relative)
-        if path.suffix == ".py" and path.name not in expected_files:
+        if path.suffix == ".py" and path.as_posix() not in expected_files:
             flags.append(Flag(path.name, "file", 0, relative, "extra-module"))
         if path.suffix != ".ipynb" or ".ipynb_checkpoints" in path.parts:
             continue

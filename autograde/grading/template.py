@@ -165,7 +165,7 @@ def fingerprint(root, assignment):
     package = pathlib.Path(__file__).resolve().parents[1]
     files = [root / "nbgrader_config.py"]
     for folder in (root / "source" / assignment, root / "release" / assignment):
-        files += [p for p in folder.rglob("*") if p.is_file()]
+        files += [p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     files += [p for p in package.rglob("*.py") if "__pycache__" not in p.parts]
     digest = hashlib.sha256()
     for path in sorted(files):
