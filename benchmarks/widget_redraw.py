@@ -69,7 +69,7 @@ def main(repeats=30):
         fig.savefig(buffer, format="png")
         plt.close(fig)
 
-    gradient = rnn_helpers.GradientNormExplorer(solution.hidden_gradient_norms)
+    gradient = rnn_helpers.GradientNormExplorer(solution.hidden_gradient_norms, solution.spectral_radius)
     radii = iter(np.tile(np.linspace(0.3, 3.0, 55), 10))
 
     def move_radius():

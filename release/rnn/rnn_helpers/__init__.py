@@ -36,6 +36,7 @@ nb05_bptt.py
 nb06_vanishing_exploding.py: the sliders
     ImpulseExplorer            the w slider over your impulse_response
     GradientNormExplorer       the spectral-radius slider over your hidden_gradient_norms
+    gradient_flow_setup        the weights and inputs of that slider, and of 08's comparison with the LSTM
     impulse_explorer           ImpulseExplorer, or its first picture while nbgrader grades
     gradient_norm_explorer     GradientNormExplorer, or its first picture while nbgrader grades
 nb06_recall_task.py: learning fails on long lags
@@ -60,7 +61,6 @@ nb08_lstm_diagnosis.py
 nb08_lstm_gradient_flow.py: why gating fixes vanishing gradients
     lstm_hidden_gradient_norms ||dL/dh_t|| through your LSTM
     LstmGradientExplorer       the forget-bias slider: your LSTM next to your vanilla RNN
-    gradient_flow_setup        the weights and inputs of the comparison
     forget_bias_vector         an LSTM bias b (4H,), zero except the forget gate's block
     lstm_gradient_explorer     LstmGradientExplorer, or its first picture while nbgrader grades
 nb08_lstm_recall.py: the recall task learned by your LSTM
@@ -79,13 +79,14 @@ from .nb02_batched_softmax import plot_exp_range
 from .nb03_label_shift import BOUNDARY_MARK, decode, plot_char_grid, print_batch
 from .nb04_cross_entropy import plot_learning_rate_sweep
 from .nb05_bptt import bptt_last_step_apart, draw_bptt_junction, step_backward_is_right
-from .nb06_vanishing_exploding import GradientNormExplorer, ImpulseExplorer, gradient_norm_explorer, impulse_explorer
+from .nb06_vanishing_exploding import (GradientNormExplorer, ImpulseExplorer, gradient_flow_setup, gradient_norm_explorer,
+                                       impulse_explorer)
 from .nb06_recall_task import (LagExplorer, lag_explorer, lag_run_table, lag_sweep, lag_task_batch, lag_task_ready,
                                plot_clipping_rescue, plot_lag_accuracy, train_on_lag)
 from .nb07_char_rnn import TrainingMonitor, softmax_works_on_a_vector
 from .nb08_lstm import draw_lstm_cell, lstm_parts_ready
 from .nb08_lstm_diagnosis import lstm_backward_diagnosis, lstm_step_backward_diagnosis
-from .nb08_lstm_gradient_flow import (LstmGradientExplorer, forget_bias_vector, gradient_flow_setup,
-                                      lstm_gradient_explorer, lstm_hidden_gradient_norms)
+from .nb08_lstm_gradient_flow import (LstmGradientExplorer, forget_bias_vector, lstm_gradient_explorer,
+                                      lstm_hidden_gradient_norms)
 from .nb08_lstm_recall import (lag_accuracy_table, lag_steps_table, lstm_lag_sweep, lstm_loss_and_gradients,
                                plot_lag_comparison)

@@ -6,6 +6,7 @@ import numpy as np
 
 from .figures import LiveFigure, _Explorer, _show
 from .loading import functions_ready
+from .nb06_vanishing_exploding import gradient_flow_setup
 from .nb08_lstm import _sigmoid
 
 
@@ -34,7 +35,7 @@ class LstmGradientExplorer(_Explorer):
     """A slider for the forget-gate bias of an LSTM; the plot shows ||dL/dh_t|| through your LSTM
     next to a vanilla tanh RNN (your hidden_gradient_norms from 06) on the same inputs.
 
-    The weights are those of gradient_flow_setup(spectral_radius): the same as 06's explorer and 08's figure."""
+    The weights are those of gradient_flow_setup(spectral_radius) (06): the same as 06's slider."""
 
     def __init__(self, hidden_gradient_norms, spectral_radius, lstm_forward, lstm_backward, forget_bias=1.0):
         import ipywidgets
@@ -105,21 +106,6 @@ class LstmGradientExplorer(_Explorer):
         buffer = io.BytesIO()
         Image.fromarray(np.asarray(self.live.canvas.buffer_rgba())).save(buffer, format="png", compress_level=1)
         return buffer.getvalue()
-
-
-def gradient_flow_setup(spectral_radius, N=4, T=60, D=8, H=32, seed=0):
-    """The weights and inputs of the gradient-flow comparison (08) and of 06's spectral-radius slider.
-
-    Returns (vanilla, lstm, x, h0): vanilla = {Wxh (D, H), Whh (H, H) scaled by your spectral_radius
-    to radius 1, bh (H,)}; lstm = {Wx (D, 4H), Wh (H, 4H)} with entries of size 1/sqrt(fan-in);
-    x (N, T, D); h0 (N, H) zeros. The LSTM's bias b (4H,) is what the comparison varies.
-    """
-    rng = np.random.default_rng(seed)
-    base = rng.standard_normal((H, H))
-    vanilla = {"Wxh": rng.standard_normal((D, H)) * 0.5, "Whh": base / spectral_radius(base), "bh": np.zeros(H)}
-    x, h0 = rng.standard_normal((N, T, D)), np.zeros((N, H))
-    lstm = {"Wx": rng.standard_normal((D, 4 * H)) / np.sqrt(D), "Wh": rng.standard_normal((H, 4 * H)) / np.sqrt(H)}
-    return vanilla, lstm, x, h0
 
 
 def forget_bias_vector(H, forget_bias):

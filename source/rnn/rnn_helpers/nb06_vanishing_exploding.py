@@ -79,6 +79,21 @@ class ImpulseExplorer(_Explorer):
         self.live.render()
 
 
+def gradient_flow_setup(spectral_radius, N=4, T=60, D=8, H=32, seed=0):
+    """The weights and inputs of the gradient-flow comparison (08) and of 06's spectral-radius slider.
+
+    Returns (vanilla, lstm, x, h0): vanilla = {Wxh (D, H), Whh (H, H) scaled by your spectral_radius
+    to radius 1, bh (H,)}; lstm = {Wx (D, 4H), Wh (H, 4H)} with entries of size 1/sqrt(fan-in);
+    x (N, T, D); h0 (N, H) zeros. The LSTM's bias b (4H,) is what the comparison varies.
+    """
+    rng = np.random.default_rng(seed)
+    base = rng.standard_normal((H, H))
+    vanilla = {"Wxh": rng.standard_normal((D, H)) * 0.5, "Whh": base / spectral_radius(base), "bh": np.zeros(H)}
+    x, h0 = rng.standard_normal((N, T, D)), np.zeros((N, H))
+    lstm = {"Wx": rng.standard_normal((D, 4 * H)) / np.sqrt(D), "Wh": rng.standard_normal((H, 4 * H)) / np.sqrt(H)}
+    return vanilla, lstm, x, h0
+
+
 class GradientNormExplorer(_Explorer):
     """A slider for the spectral radius of a random Whh (scaled with your spectral_radius); the plot
     shows your hidden_gradient_norms(params, x, h0) on a log scale, with the bound of Pascanu et al. (2013)."""
@@ -86,12 +101,9 @@ class GradientNormExplorer(_Explorer):
     def __init__(self, hidden_gradient_norms, spectral_radius, radius=1.0, N=4, T=60, D=8, H=32, seed=0):
         import ipywidgets
 
-        rng = np.random.default_rng(seed)
         self.hidden_gradient_norms = hidden_gradient_norms
-        base = rng.standard_normal((H, H))
-        self.base = base / spectral_radius(base)   # spectral radius 1, by your spectral_radius
-        self.params = {"Wxh": rng.standard_normal((D, H)) * 0.5, "Whh": self.base.copy(), "bh": np.zeros(H)}
-        self.x, self.h0 = rng.standard_normal((N, T, D)), np.zeros((N, H))
+        self.params, _, self.x, self.h0 = gradient_flow_setup(spectral_radius, N, T, D, H, seed)
+        self.base = self.params["Whh"].copy()   # spectral radius 1, by your spectral_radius
         self.slider = ipywidgets.FloatSlider(value=radius, min=0.3, max=3.0, step=0.05,
                                              description="radius", readout_format=".2f",
                                              layout=ipywidgets.Layout(width="420px"))
