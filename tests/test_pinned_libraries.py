@@ -132,7 +132,7 @@ def _provisioned(km, process):
     leaves it (a ForkedKernel in place of a Popen)."""
     from jupyter_client.provisioning import LocalProvisioner
 
-    from autograde.runtime.kernels.sandbox import ForkedKernel
+    from autograde.runtime.kernels.warm_sandbox import ForkedKernel
     km.provisioner = LocalProvisioner(kernel_id="pinned", kernel_spec=km.kernel_spec, parent=km)
     km.provisioner.process = ForkedKernel(psutil.Process(process.pid))
     km.provisioner.pid = km.provisioner.pgid = process.pid

@@ -11,8 +11,9 @@ import uuid
 
 import pytest
 
-from autograde.runtime.kernels.sandbox import (SandboxedKernelManager, WarmSandbox, bwrap_path, check_sandbox,
-                                               copy_folder)
+from autograde.runtime.kernels.sandbox import SandboxedKernelManager, bwrap_path, check_sandbox
+from autograde.runtime.kernels.view import copy_folder
+from autograde.runtime.kernels.warm_sandbox import WarmSandbox
 from autograde.runtime.kernels.limits import PromptKernelClient
 from tests.conftest import REPO
 

@@ -55,7 +55,8 @@ from nbgrader.coursedir import CourseDirectory  # noqa: E402
 from nbgrader.preprocessors import Execute  # noqa: E402
 from traitlets.config.loader import PyFileConfigLoader  # noqa: E402
 
-from autograde.runtime.kernels.sandbox import close_warm_sandbox, matplotlib_cache  # noqa: E402
+from autograde.runtime.kernels.view import matplotlib_cache  # noqa: E402
+from autograde.runtime.kernels.warm_sandbox import close_warm_sandbox  # noqa: E402
 
 COPY_SUFFIX = re.compile(r"(\s*\(\d+\)|-Copy\d*|_copy\d*|\s+copy\s*\d*)$", re.I)
 
@@ -76,7 +77,7 @@ def load_config(root, settings):
     config.Execute.shutdown_kernel = "immediate"
     extra = list(config.Execute.get("extra_arguments", []))
     config.Execute.extra_arguments = extra + ["--HistoryManager.hist_file=:memory:"]
-    # the student's kernels are forked from one warm parent in one sandbox (autograde.runtime.kernels.sandbox.WarmSandbox):
+    # the student's kernels are forked from one warm parent in one sandbox (autograde.runtime.kernels.warm_sandbox.WarmSandbox):
     # a grading process grades one student, so nothing of another submission is ever there
     if "warm_start" not in config.SandboxedKernelManager:
         config.SandboxedKernelManager.warm_start = True

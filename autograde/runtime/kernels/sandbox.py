@@ -23,143 +23,31 @@ Where bubblewrap cannot start (no user namespaces, no binary), the first kernel 
 with a message that names the cause and the explicit way to grade unsandboxed:
 ``c.SandboxedKernelManager.sandbox = False`` in ``nbgrader_config.py``.
 """
-import atexit
 import contextlib
 import fnmatch
 import functools
-import importlib.util
 import json
 import os
 import pathlib
 import resource
 import shutil
 import signal
-import socket
-import stat
 import subprocess
 import sys
 import tempfile
-import time
 
 import psutil
 from traitlets import Bool, Integer, List, Unicode
 
-from autograde.runtime import wire
 from autograde.runtime.kernels.cgroups import make_cgroup, shared_folder_base
 from autograde.runtime.kernels.limits import LimitedKernelManager
+from autograde.runtime.kernels.view import (SEED, SEED_COMMAND, copy_folder, course_root, matplotlib_cache, package_folder,
+                                           python_folders, sandbox_view)
+from autograde.runtime.kernels.warm_sandbox import ForkedKernel, WarmSandbox, described
 
 
 class SandboxUnavailable(RuntimeError):
     pass
-
-
-SEED = "/run/autograde"  # inside the sandbox: read-only originals of what each kernel gets a writable copy of
-# A cold kernel's command starts with this: its folder and matplotlib's font list copied from SEED into its
-# own size-capped tmpfs (a warm parent does the same before each fork: autograde.runtime.kernels.warm_parent.seed)
-SEED_COMMAND = ["/bin/sh", "-c", f'cp -R {SEED}/folder/. . 2>/dev/null; if [ -d {SEED}/matplotlib ]; then '
-                f'mkdir -p /tmp/matplotlib && cp -R {SEED}/matplotlib/. /tmp/matplotlib 2>/dev/null; fi; exec "$@"',
-                "autograde-seed"]
-WARM_FOLDER = "/tmp/autograde-runtime"  # inside a warm sandbox: the warm parent's script and wire.py, bound read-only
-WARM_ANSWER_LIMIT = 2**16  # bytes of one answer the grader reads from a warm parent (it shares a sandbox with a submission)
-SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-# the few files of /etc a Python process reads: the dynamic linker's cache, the time zone, fonts' configuration
-ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts", "nsswitch.conf", "mime.types")
-
-
-def python_folders():
-    """The folders of the Python environment the grader runs in (a virtual environment and the Python it
-    was made from), outermost only."""
-    candidates = {pathlib.Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
-                                                      sys.base_exec_prefix)}
-    candidates.add(pathlib.Path(os.path.realpath(sys.executable)).parent.parent)
-    return sorted(c for c in candidates if not any(c != o and _inside(c, o) for o in candidates))
-
-
-def sandbox_view(read_only_paths, hidden_grader, etc_folder, root=None):
-    """What of the host a sandbox sees: [(bubblewrap option, host path, sandbox path)], an allow-list: the
-    system's programs and libraries, a few files of /etc (and an account from ``etc_folder``), the Python
-    environment, and ``read_only_paths``, all read-only; ``hidden_grader`` (the autograde package) covered
-    by an empty folder wherever it lies inside them."""
-    view, bound = [], []
-    for top in SYSTEM_FOLDERS:
-        path = pathlib.Path(top)
-        if path.is_symlink():
-            view.append(("--symlink", os.readlink(path), top))
-        elif path.is_dir():
-            view.append(("--ro-bind", top, top))
-            bound.append(path)
-    for name in ETC_FILES:
-        if pathlib.Path("/etc", name).exists():
-            view.append(("--ro-bind", f"/etc/{name}", f"/etc/{name}"))
-    view += [("--ro-bind", str(etc_folder / "passwd"), "/etc/passwd"),
-             ("--ro-bind", str(etc_folder / "group"), "/etc/group")]
-    extra = [pathlib.Path(root or ".", p).resolve() for p in read_only_paths]
-    for folder in python_folders() + [p for p in extra if p.exists()]:
-        if not any(_inside(folder, b) for b in bound):
-            view.append(("--ro-bind", str(folder), str(folder)))
-            bound.append(folder)
-    if hidden_grader is not None and any(_inside(hidden_grader, b) for b in bound):
-        view.append(("--tmpfs", None, str(hidden_grader)))  # installed in the environment: gone
-    return view
-
-
-def copy_folder(source, target, max_files, max_bytes):
-    """Copy the regular files of ``source`` (and its folders) into ``target``, never following a symbolic
-    link: links, named pipes, sockets and devices are left out, and so is a file nbgrader copied there from
-    a link in the student's submitted folder (nbgrader's own copy follows links), and everything past
-    ``max_files`` files or ``max_bytes`` bytes. Returns notes on what was left out."""
-    source, target = pathlib.Path(source), pathlib.Path(target)
-    submitted = _submitted_counterpart(source)
-    notes, files, size = [], 0, 0
-    for folder, subfolders, names in os.walk(source, followlinks=False):
-        subfolders[:] = sorted(d for d in subfolders if d not in (".ipynb_checkpoints", "__pycache__"))
-        relative_folder = pathlib.Path(folder).relative_to(source)
-        (target / relative_folder).mkdir(exist_ok=True)
-        for name in sorted(names) + [d for d in subfolders if os.path.islink(os.path.join(folder, d))]:
-            relative = relative_folder / name
-            info = os.lstat(source / relative)
-            if not _regular(info) or (submitted is not None and _not_regular(submitted / relative)):
-                notes.append(f"{relative} is not a regular file (a link, pipe, socket or device): left out")
-            elif files >= max_files or size + info.st_size > max_bytes:
-                notes.append(f"{relative} left out: the folder's copy is capped at {max_files} files, "
-                             f"{max_bytes / 2**20:.0f} MiB")
-            else:
-                with contextlib.suppress(OSError):
-                    _copy_regular(source / relative, target / relative)
-                    files, size = files + 1, size + info.st_size
-        subfolders[:] = [d for d in subfolders if not os.path.islink(os.path.join(folder, d))]
-    return notes
-
-
-def _regular(info):
-    return stat.S_ISREG(info.st_mode)
-
-
-def _not_regular(path):
-    try:
-        return not _regular(os.lstat(path))
-    except FileNotFoundError:
-        return False  # not from the submission (nbgrader's own files, the autograded notebooks)
-    except OSError:
-        return True
-
-
-def _copy_regular(source, target):
-    with open(source, "rb", opener=lambda p, flags: os.open(p, flags | os.O_NOFOLLOW | os.O_NONBLOCK)) as reader, \
-            open(target, "wb") as writer:
-        shutil.copyfileobj(reader, writer)
-
-
-def _submitted_counterpart(folder):
-    """The student's submitted folder that nbgrader made ``folder`` (``autograded/<student>/<assignment>``)
-    from, or None."""
-    root = course_root(folder)
-    if root is None:
-        return None
-    parts = pathlib.Path(folder).resolve().relative_to(root).parts
-    if len(parts) == 3 and parts[0] == "autograded":
-        return root.joinpath("submitted", *parts[1:])
-    return None
 
 
 def bwrap_path():
@@ -186,22 +74,6 @@ def check_sandbox(bwrap):
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{bwrap} could not run: {exc}"
     return None if probe.returncode == 0 else (probe.stderr.strip() or f"{bwrap} exited {probe.returncode}")
-
-
-def course_root(folder):
-    """The nearest folder at or above ``folder`` that holds nbgrader_config.py, or None."""
-    for candidate in [pathlib.Path(folder).resolve(), *pathlib.Path(folder).resolve().parents]:
-        if (candidate / "nbgrader_config.py").exists():
-            return candidate
-    return None
-
-
-def _inside(path, root):
-    try:
-        pathlib.Path(path).resolve().relative_to(root)
-        return True
-    except ValueError:
-        return False
 
 
 class SandboxedKernelManager(LimitedKernelManager):
@@ -281,12 +153,12 @@ class SandboxedKernelManager(LimitedKernelManager):
         kernel's own writable copies are made in size-capped tmpfs (``SEED_COMMAND``); ``ipc`` is the folder
         shared with the grader (the kernel's sockets and the judge's)."""
         work, fonts = place / "work", place / "matplotlib"
-        hidden_grader = _package_folder("autograde") if self.hide_grader else None
+        hidden_grader = package_folder("autograde") if self.hide_grader else None
         args = [self._bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--die-with-parent"]
         for kind, source, target in sandbox_view(self.read_only_paths, hidden_grader, self._etc(place), course_root(cwd)):
             args += [kind, target] if kind in ("--dir", "--tmpfs") else [kind, source, target]
         if hidden_grader is None:  # the hidden checks run in the kernel: it must import them
-            grader = _package_folder("autograde")
+            grader = package_folder("autograde")
             if grader is not None:
                 args += ["--ro-bind", str(grader), str(grader)]
         args += ["--dev", "/dev", "--size", str(int(self.shm_size)), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
@@ -421,7 +293,7 @@ class SandboxedKernelManager(LimitedKernelManager):
             inside = psutil.Process(process.pid).children(recursive=True)
         except psutil.Error:
             return
-        found = _described(p for p in inside if p.name() != "bwrap")
+        found = described(p for p in inside if p.name() != "bwrap")
         self.left_running += [command for _, command in found[1:]]  # the first: the kernel itself
 
     async def shutdown_kernel(self, now=False, restart=False):
@@ -457,259 +329,6 @@ class SandboxedKernelManager(LimitedKernelManager):
             self._cgroup = None
 
 
-class ForkedKernel:
-    """What jupyter_client's provisioner needs of a ``Popen`` (poll, wait, signals), for a kernel that the
-    warm parent forked: the grader is not its parent, so it watches the process rather than waiting for it."""
-
-    stdin = stdout = stderr = None
-
-    def __init__(self, process):
-        self.process, self.pid, self.returncode = process, process.pid, None
-
-    def poll(self):
-        if self.returncode is None:
-            try:
-                alive = self.process.is_running() and self.process.status() != psutil.STATUS_ZOMBIE
-            except psutil.Error:
-                alive = False
-            if not alive:
-                self.returncode = -signal.SIGKILL if getattr(self, "_killed", False) else 0
-        return self.returncode
-
-    def wait(self, timeout=None):
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired("kernel", timeout)
-            time.sleep(0.01)
-        return self.returncode
-
-    def send_signal(self, signum):
-        with contextlib.suppress(psutil.Error):
-            self.process.send_signal(signum)
-
-    def kill(self):
-        self._killed = True
-        self.send_signal(signal.SIGKILL)
-
-    def terminate(self):
-        self.send_signal(signal.SIGTERM)
-
-
-class WarmSandbox:
-    """One sandbox for the kernels of one submission folder, started by ``autograde.runtime.kernels.warm_parent`` (a warm
-    parent that forks each kernel). A grading process keeps at most one: a kernel in another folder
-    closes it and starts another. Only one kernel runs in it at a time; when a kernel has ended,
-    ``clean`` kills every other process in the sandbox and empties its /tmp, and the next kernel gets a
-    fresh copy of the folder, so each kernel starts as a cold one would."""
-
-    current = None  # (owner pid, key, WarmSandbox)
-
-    @classmethod
-    def for_folder(cls, km, cwd):
-        """The warm sandbox for kernels of ``km`` in ``cwd``, started if need be; None when the kernel is not
-        ipykernel or the warm parent cannot start (the kernel then starts cold)."""
-        argv = list(km.kernel_spec.argv)
-        if argv[1:3] != ["-m", "ipykernel_launcher"]:
-            return None
-        key = (str(cwd), argv[0], km.hide_grader, km.max_processes, km._bwrap)
-        owner, known, warm = cls.current or (None, None, None)
-        if owner == os.getpid() and known == key and warm.busy:
-            return None  # a kernel still runs there: this one starts cold
-        if owner == os.getpid() and known == key and warm.usable():
-            warm.busy = True
-            warm.refresh(cwd)
-            return warm
-        if owner == os.getpid():
-            warm.close()
-        cls.current = None
-        try:
-            warm = cls(km, cwd, argv[0])
-        except (OSError, RuntimeError, ValueError) as exc:
-            km.log.warning("kernels start cold: the warm parent did not start (%s)", exc)
-            return None
-        cls.current = (os.getpid(), key, warm)
-        return warm
-
-    def __init__(self, km, cwd, python, timeout=60):
-        self.folder = pathlib.Path(tempfile.mkdtemp(prefix="autograde-warm-", dir=shared_folder_base()))
-        self.busy, self.kernels = True, 0  # busy from when a kernel is asked for until clean()
-        (self.folder / "ipc").mkdir()
-        self.work = self.folder / "work"
-        self.work.mkdir()
-        self.limits = (km.folder_files, km.folder_size)
-        self.refresh(cwd)
-        args, self.env = km.sandbox_arguments(cwd, self.folder, self.folder / "ipc")
-        # the warm parent runs as a script beside the one module it imports (the package is hidden)
-        runtime = pathlib.Path(__file__).parents[1]
-        warm_parent = f"{WARM_FOLDER}/warm_parent.py"
-        args += ["--ro-bind", str(runtime / "kernels" / "warm_parent.py"), warm_parent,
-                 "--ro-bind", str(runtime / "wire.py"), f"{WARM_FOLDER}/wire.py"]
-        self.cgroup = make_cgroup(self.folder.name, km.max_processes, km.memory_limit)
-        join = None if self.cgroup is None else self.cgroup.join
-        address = str(self.folder / "ipc" / "warm-parent")
-        self.bwrap = subprocess.Popen(
-            args + ["--", python, warm_parent, address], env={**km.kernel_environment(os.environ), **self.env},
-            stdin=subprocess.DEVNULL, preexec_fn=join, start_new_session=True)
-        self.channel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.channel.connect(address)
-                break
-            except OSError:
-                if self.bwrap.poll() is not None or time.monotonic() > deadline:
-                    self.close()
-                    raise RuntimeError(f"exit status {self.bwrap.returncode}" if self.bwrap.returncode is not None
-                                       else f"no answer in {timeout} s")
-                time.sleep(0.02)
-        self.channel.settimeout(timeout)
-        self.warm_parent = self._inside()[0]
-
-    def _inside(self):
-        """The sandbox's processes that are not bubblewrap, oldest first (the warm parent comes first)."""
-        try:
-            inside = psutil.Process(self.bwrap.pid).children(recursive=True)
-        except psutil.Error:
-            return []
-        alive = []
-        for p in inside:
-            with contextlib.suppress(psutil.Error):
-                if p.name() != "bwrap" and p.status() != psutil.STATUS_ZOMBIE:
-                    alive.append(p)
-        return sorted(alive, key=lambda p: (p.create_time(), p.pid))
-
-    def usable(self):
-        return self.bwrap.poll() is None and self.warm_parent.is_running()
-
-    def refresh(self, cwd):
-        """Replace the private copy of the folder with a fresh one (while no kernel runs); the warm parent
-        copies it into the next kernel's own folder."""
-        for entry in list(self.work.iterdir()):
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                with contextlib.suppress(OSError):
-                    entry.unlink()
-        self.skipped = copy_folder(cwd, self.work, *self.limits)
-
-    def new_ipc_folder(self):
-        self.kernels += 1
-        return self.folder / "ipc" / f"kernel-{self.kernels}"
-
-    def _ask(self, request, fds=()):
-        """The warm parent's answer to ``request`` (sent with the descriptors ``fds``); ``wire.Closed`` (an
-        OSError) when it stopped, ``wire.Malformed`` (a ValueError) for an answer it cannot have sent."""
-        wire.send(self.channel, request, fds)
-        return wire.receive(self.channel, WARM_ANSWER_LIMIT)
-
-    def fork_kernel(self, argv, env, cwd, limits, evidence_fd):
-        """Ask the warm parent for a kernel; its process (seen from the grader), as psutil.Process."""
-        answer = self._ask({"op": "kernel", "argv": list(argv), "env": env, "cwd": str(cwd),
-                            "limits": {str(k): int(v) for k, v in limits.items()}}, [evidence_fd])
-        inner = answer.get("pid")
-        for p in self.warm_parent.children():
-            if _inner_pid(p.pid) == inner:
-                return p
-        raise RuntimeError(f"the kernel forked by the warm parent (pid {inner!r} in the sandbox) is not running")
-
-    def others(self, kernel_pid):
-        """Commands of the processes in the sandbox other than the warm parent and the kernel."""
-        return [command for _, command in _described(p for p in self._inside()
-                                                     if p.pid not in (self.warm_parent.pid, kernel_pid))]
-
-    def clean(self):
-        """After a kernel ended: kill every other process in the sandbox and empty /tmp; if the warm
-        parent does not answer (the submission killed it), the whole sandbox goes."""
-        try:
-            self._ask({"op": "clean"})
-            deadline = time.monotonic() + 5
-            while len(self._inside()) > 1 and time.monotonic() < deadline:  # SIGKILLed processes still exiting
-                time.sleep(0.01)
-            if [p.pid for p in self._inside()] != [self.warm_parent.pid]:
-                raise RuntimeError("processes outlived the cleaning")
-            self.busy = False
-        except (OSError, ValueError, RuntimeError, psutil.Error):
-            self.close()
-
-    def close(self):
-        with contextlib.suppress(OSError):
-            os.killpg(self.bwrap.pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            self.bwrap.kill()
-        self.bwrap.wait()
-        with contextlib.suppress(Exception):
-            self.channel.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
-        if self.cgroup is not None:
-            self.cgroup.remove()
-        self.busy = True  # never used again
-        if WarmSandbox.current and WarmSandbox.current[2] is self:
-            WarmSandbox.current = None
-
-
-@atexit.register
-def close_warm_sandbox():
-    """Close this process's warm sandbox, if it has one (at exit; a process that ends with ``os._exit``, as
-    grade-class's grading processes do, calls it itself)."""
-    owner, _, warm = WarmSandbox.current or (None, None, None)
-    if owner == os.getpid():
-        warm.close()
-
-
-def _inner_pid(pid):
-    """The pid of host process ``pid`` in its own (innermost) PID namespace, or None."""
-    try:
-        for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("NSpid:"):
-                return int(line.split()[-1])
-    except (OSError, ValueError):
-        pass
-    return None
-
-
-def _described(processes):
-    """(start time, command) of the live processes among ``processes``, oldest first."""
-    found = []
-    for p in processes:
-        try:
-            if p.status() != psutil.STATUS_ZOMBIE:
-                found.append((p.create_time(), " ".join(p.cmdline())[:200] or p.name()))
-        except psutil.Error:  # it ended meanwhile
-            pass
-    return sorted(found)
-
-
-_FONTS = {}
-
-
-def matplotlib_cache():
-    """A folder holding matplotlib's font list, built once per grading process by a child of the grader
-    (which never imports matplotlib itself); None when it cannot be built (no matplotlib)."""
-    folder = _FONTS.get("folder")
-    if folder is not None and any(folder.glob("fontlist-*.json")):
-        return folder
-    if _FONTS.get("failed"):
-        return None
-    folder = pathlib.Path(tempfile.mkdtemp(prefix="autograde-matplotlib-"))
-    atexit.register(_remove_if_mine, folder, os.getpid())
-    try:
-        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env={**os.environ,
-                       "MPLCONFIGDIR": str(folder)}, capture_output=True, timeout=120, check=True)
-    except (OSError, subprocess.SubprocessError):
-        pass
-    if not any(folder.glob("fontlist-*.json")):
-        _FONTS["failed"] = True
-        return None
-    _FONTS["folder"] = folder
-    return folder
-
-
-def _remove_if_mine(folder, owner):
-    if os.getpid() == owner:  # not in a forked grading process, which shares the folder with its server
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def _read_events(path, most=500):
     events = []
     try:
@@ -726,10 +345,3 @@ def _read_events(path, most=500):
     except OSError:
         pass
     return events
-
-
-def _package_folder(name):
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return pathlib.Path(list(spec.submodule_search_locations)[0]).resolve()

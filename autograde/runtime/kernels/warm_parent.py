@@ -2,7 +2,7 @@
 
 Starting an IPython kernel and importing what every notebook of the course imports first
 (numpy, matplotlib's pyplot) costs seconds of CPU, paid again by every kernel. This
-program pays it once: bound read-only into a sandbox (``autograde.runtime.kernels.sandbox.WarmSandbox``), it
+program pays it once: bound read-only into a sandbox (``autograde.runtime.kernels.warm_sandbox.WarmSandbox``), it
 imports those modules, listens on a Unix socket in the sandbox's ``ipc`` folder, and for
 each request forks a child that becomes a kernel exactly as ``python -m ipykernel_launcher``
 would (same arguments, environment, working folder, fresh random state), with the limits the
@@ -98,7 +98,7 @@ def become_kernel(request, evidence_fd):
     os._exit(code)
 
 
-SEED = "/run/autograde"  # the read-only originals the grader binds into the sandbox (autograde.runtime.kernels.sandbox.SEED)
+SEED = "/run/autograde"  # the read-only originals the grader binds into the sandbox (autograde.runtime.kernels.view.SEED)
 
 
 def seed(cwd):
