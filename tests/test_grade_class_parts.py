@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 
 import psutil
@@ -77,6 +78,43 @@ def _hang(channel):
     kernel = subprocess.Popen(["sleep", "600"], start_new_session=True)
     channel.sendall(str(kernel.pid).encode())
     time.sleep(600)
+
+
+def _hang_with_its_task(channel):
+    """A grading process that never ends but dies with its task, as ``child.serve_one`` does."""
+    from autograde.grading import child
+    os.setsid()
+    child.die_with_task(channel)
+    time.sleep(600)
+
+
+WORKER = """
+import sys, time
+from autograde.grading import task
+from tests import test_grade_class_parts as parts
+task._grading_process = parts._hang_with_its_task
+task._run_child({"student": "ada"}, time.monotonic(), 600)
+"""
+
+
+def test_a_grading_process_dies_with_its_worker(tmp_path):
+    """A worker process that dies (SIGKILL) leaves no grading process behind, though the forkserver that
+    forked it outlives the worker while it runs."""
+    worker = subprocess.Popen([sys.executable, "-c", WORKER], cwd=REPO)
+    try:
+        deadline = time.monotonic() + 60
+        while not [p for p in psutil.Process(worker.pid).children(recursive=True) if p.pid != worker.pid
+                   and os.getsid(p.pid) == p.pid]:
+            assert worker.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        grading = next(p for p in psutil.Process(worker.pid).children(recursive=True) if os.getsid(p.pid) == p.pid)
+        worker.kill()
+        worker.wait()
+        gone, alive = psutil.wait_procs([grading], timeout=10)
+        assert gone and not alive
+    finally:
+        if worker.poll() is None:
+            worker.kill()
 
 
 def _task(tmp_path, student="ada"):

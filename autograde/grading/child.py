@@ -15,8 +15,8 @@ process touches the scratch course, so nothing but the command ever writes the c
 
 The process leads a session of its own, so that the task can kill its whole process tree,
 kernels included, at the student's limit or when the task is cancelled; it dies with the
-forkserver (Linux ``PR_SET_PDEATHSIG``), which exits when its worker process does, so a worker
-that dies leaves no grading behind.
+forkserver (Linux ``PR_SET_PDEATHSIG``) and when the task's end of its socket closes, so a
+worker that dies leaves no grading behind.
 
 Staging: notebooks that are not valid JSON/nbformat are left out (nbgrader then scores them
 zero as missing); a notebook saved under a slightly different name (``01_cell_forward
@@ -32,6 +32,7 @@ import re
 import shutil
 import signal
 import sys
+import threading
 import traceback
 
 import autograde.runtime.nbgrader_cli  # noqa: F401  (first: it leaves out a grammar nbformat never uses)
@@ -229,19 +230,35 @@ def run(task):
                              log=traceback.format_exc())
 
 
+def die_with_task(channel):
+    """SIGKILL this process's group when the task's end of ``channel`` closes: its worker process died (a
+    task closes its end only once this process has ended)."""
+    def watch():
+        try:
+            while channel.recv(4096):
+                pass
+        except OSError:
+            return
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="die with the task", daemon=True).start()
+
+
 def serve_one(channel):
     """The grading process: receive one task on ``channel`` (a Unix socket), grade it, send the StudentResult.
 
     A task is ``{"template": folder, "job": folder, "student", "assignment", "limits", "extension"}``;
-    the process writes what it prints to ``JOB/child.log``."""
+    the process writes what it prints to ``JOB/child.log``. It dies with the forkserver that forked it
+    and with the worker process whose task started it (the forkserver outlives a worker that dies
+    while processes it forked still run)."""
     os.setsid()  # a session of its own: the task kills it with everything it started
     die_with_parent(os.getppid())
     try:
         task = wire.receive(channel, TASK_LIMIT)
+        die_with_task(channel)
         with open(pathlib.Path(task["job"]) / "child.log", "ab", buffering=0) as log:
             os.dup2(log.fileno(), 1)
             os.dup2(log.fileno(), 2)
         wire.send(channel, run(task).to_json())
     finally:
-        channel.close()
         close_warm_sandbox()  # the process ends with os._exit, which skips atexit

@@ -15,9 +15,9 @@ The grading process runs in a session of its own under a hard wall-clock limit; 
 limit, or when the task is cancelled (Ctrl-C in the command), its whole process tree is
 killed, kernels included (a kernel runs in a session of its own, so the tree is read
 before anything is killed). A hung or dead submission therefore costs its own task, never
-the worker. If the worker process itself dies, its forkserver exits, the grading process
-dies with the forkserver (``PR_SET_PDEATHSIG``), the kernels notice their parent is gone, and
-Dask's nanny starts a new worker while the scheduler gives the task to another one.
+the worker. If the worker process itself dies, the grading process sees the worker's end of its
+socket close and kills itself, the kernels notice their parent is gone, and Dask's nanny starts
+a new worker while the scheduler gives the task to another one.
 """
 import io
 import multiprocessing
@@ -119,8 +119,8 @@ def grading_context():
     """multiprocessing's forkserver context of this worker process, its server preloading what grading needs.
 
     A Dask worker is a daemonic process (``distributed.worker.daemon``), which multiprocessing forbids to
-    start processes; its grading processes need no such guard (each dies with the forkserver, which exits
-    with the worker), so this process is declared non-daemonic first."""
+    start processes; its grading processes need no such guard (each dies with its task:
+    ``child.die_with_task``), so this process is declared non-daemonic first."""
     multiprocessing.current_process().daemon = False
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__, "autograde.grading.preload"])
@@ -147,7 +147,10 @@ def _run_child(task, started, limit):
             return None, f"the grading process could not be started ({exc})", None
         finally:
             theirs.close()
-        wire.send(ours, task)
+        try:
+            wire.send(ours, task)
+        except OSError:  # it died before it read its task: its exit status says so below
+            pass
         answer, stopped, watched = None, None, [process.sentinel, ours]
         while process.exitcode is None:
             for ready in multiprocessing.connection.wait(watched, POLL):
