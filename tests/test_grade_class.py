@@ -313,7 +313,7 @@ def test_renamed_omitted_and_unreadable_notebooks(graded_class):
     assert all(lost(results["omits"], nb) == [] for nb in others)
     bad = results["not-json"]
     assert "could not be read" in " ".join(bad.notes)
-    assert "the notebooks that load its functions grade them as not written" in " ".join(bad["notes"])
+    assert "the notebooks that load its functions grade them as not written" in " ".join(bad.notes)
     if others:
         assert bad.status == "graded" and bad.scores[first] == 0
         assert all(lost(bad, nb) == [] for nb in others)
