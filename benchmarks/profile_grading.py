@@ -120,13 +120,15 @@ def profile(course, work, student, submission_kwargs, timers):
     course.write_submission(student, **submission_kwargs)
     scratch = template.prepare_template(course, "rnn", work / f"template-{student}")
     limits = GradingSettings.from_config(course.root).kernel_limits()  # the course's, as grade-class sets them
-    root, api = child.open_scratch(scratch.root, work / f"scratch-{student}", [[*key, value] for key, value in limits.items()])
+    root, api = child.open_scratch(scratch.root, work / f"scratch-{student}",
+                                   [[*key, value] for key, value in limits.items()])
     os.chdir(root)
     expected = {p.stem for p in (root / "release" / "rnn").glob("*.ipynb")}
     timers.seconds.clear()
     timers.seconds[STEPS[0]] = import_time()
     started = time.perf_counter()
-    result, _ = child.grade(api, root, "rnn", expected, {"student": student, "submission": str(course.folder("submitted", student))})
+    result, _ = child.grade(api, root, "rnn", expected,
+                            {"student": student, "submission": str(course.folder("submitted", student))})
     total = time.perf_counter() - started
     assert result.graded, result
     timers.seconds[STEPS[-1]] = total - sum(v for k, v in timers.seconds.items() if k != STEPS[0])

@@ -443,7 +443,8 @@ def test_running_twice_gives_the_same_gradebook(graded_class):
     course, _, results, _ = graded_class
     first = gradebook_dump(course.db_url)
     merged = []  # on_merged: each student once, when merged and read back (its score is known then)
-    again = grade_class(course.root, "rnn", settings(course, students=["correct", "buggy", "omits"], jobs=2, report=False),
+    again = grade_class(course.root, "rnn",
+                        settings(course, students=["correct", "buggy", "omits"], jobs=2, report=False),
                         on_merged=lambda student, entry: merged.append((student, entry.status, entry.score)))
     assert sorted(again) == ["buggy", "correct", "omits"]
     assert sorted(merged) == sorted((s, "graded", results[s].score) for s in again)

@@ -18,7 +18,8 @@ class StudentResult:
     status: str = UNGRADED          # GRADED or UNGRADED
     reason: str = None              # why ungraded (one line)
     notes: list = dataclasses.field(default_factory=list)   # what was changed or noticed in grading: [str]
-    flags: list = dataclasses.field(default_factory=list)   # integrity flags: [{"notebook", "cell", "line_no", "line", "rule", "why"}]
+    # integrity flags: [{"notebook", "cell", "line_no", "line", "rule", "why"}]
+    flags: list = dataclasses.field(default_factory=list)
     hashes: dict = dataclasses.field(default_factory=dict)  # {submitted file: sha256}, checked again at the end
     log: str = None                 # the tail of nbgrader's log, when an attempt failed
     # what nbgrader wrote in the grading process's scratch gradebook:

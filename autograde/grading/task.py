@@ -210,8 +210,8 @@ def _tail(path, chars=4000):
 
 
 def grade_student(template, digest, assignment, settings, student, files, extension=None):
-    """Grade one student of ``assignment`` under ``settings`` (a GradingSettings); returns (StudentResult, {autograded file:
-    bytes}). Never raises for the submission's sake: what went wrong is the result's ``reason``."""
+    """Grade one student of ``assignment`` under ``settings`` (a GradingSettings); returns
+    (StudentResult, {autograded file: bytes}). Never raises for the submission's sake: what went wrong is the result's ``reason``."""
     started = time.monotonic()
     limit = settings.student_seconds()
     template_folder = unpacked(template, digest)
