@@ -21,9 +21,12 @@ c.Execute.timeout = 120
 c.Execute.interrupt_on_timeout = True
 # ... and all the notebooks of one submission this long in all (10 minutes; a correct one takes well under
 # one): past it, the cells not yet run score 0. A function that ran past a cell's limit once fails its later
-# calls at once. Used by `nbgrader autograde` and grade-class alike (grade-class stops a grading process
-# that is still running a few minutes after this).
+# calls at once. Used by `nbgrader autograde` and grade-class alike.
 c.GradedExecute.submission_time_limit = 600
+# grade-class only: a student's grading process (the notebooks, nbgrader's own steps, a second attempt when
+# nbgrader fails) still running after this many minutes is killed with its kernels, the student listed as
+# ungraded with the reason (autograde.grading.settings.GradeClass).
+c.GradeClass.student_time_limit = 20
 
 # What a grading kernel (autograde.runtime.kernels.sandbox.SandboxedKernelManager) may use: memory (the address space of the
 # kernel, which the tmpfs below count against: 4 GiB in all), its writable /tmp, copy of its notebook

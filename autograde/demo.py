@@ -12,7 +12,7 @@ import time
 
 import autograde.runtime.nbgrader_cli  # noqa: F401  (first: it leaves out a grammar nbformat never uses)
 from autograde.grading.course import Course, write_feedback
-from autograde.grading import grade_class
+from autograde.grading import GradingSettings, grade_class
 from autograde.grading.engine import Engine
 from autograde.grading.samples import sample_class
 
@@ -32,11 +32,12 @@ def main(root="."):
         graded = time.monotonic()
         writing = []
 
-        def begin_feedback(student, entry):
-            if entry.get("status") == "graded":
+        def begin_feedback(student, result):
+            if result.graded:
                 writing.append(feedback.submit(write_feedback, student))
 
-        grade_class(course.root, students=["sample-*"], on_merged=begin_feedback, engine=engine)
+        grade_class(course.root, "rnn", GradingSettings.from_config(course.root, students=["sample-*"]),
+                    on_merged=begin_feedback, engine=engine)
         print(f"   graded in {time.monotonic() - graded:.0f} s")
         print("4. nbgrader generate_feedback rnn for each student  ->  feedback/<student>/rnn/*.html  (through "
               "nbgrader's API, in one process, begun for each student once graded)", flush=True)

@@ -32,6 +32,7 @@ from autograde.content import mistakes, notebooks  # noqa: E402
 from autograde.runtime.judge import execute  # noqa: E402
 from autograde.grading.course import Course  # noqa: E402
 from autograde.grading import child, template  # noqa: E402
+from autograde.grading.settings import GradingSettings  # noqa: E402
 from autograde.runtime.kernels.limits import LimitedExecute  # noqa: E402
 from autograde.grading.samples import replace_for  # noqa: E402
 
@@ -118,16 +119,18 @@ def import_time():
 def profile(course, work, student, submission_kwargs, timers):
     course.write_submission(student, **submission_kwargs)
     scratch = template.prepare_template(course, "rnn", work / f"template-{student}")
+    limits = GradingSettings.from_config(course.root).kernel_limits()  # the course's, as grade-class sets them
     root, api = child.open_scratch(scratch.root, work / f"scratch-{student}",
-                                   {"assignment": "rnn", "timeout": 120, "memory": 4 * 2**30})
+                                   [[*key, value] for key, value in limits.items()])
     os.chdir(root)
     expected = {p.stem for p in (root / "release" / "rnn").glob("*.ipynb")}
     timers.seconds.clear()
     timers.seconds[STEPS[0]] = import_time()
     started = time.perf_counter()
-    answer = child.grade(api, root, "rnn", expected, {"student": student, "submission": str(course.folder("submitted", student))})
+    result, _ = child.grade(api, root, "rnn", expected,
+                            {"student": student, "submission": str(course.folder("submitted", student))})
     total = time.perf_counter() - started
-    assert answer["status"] == "graded", answer
+    assert result.graded, result
     timers.seconds[STEPS[-1]] = total - sum(v for k, v in timers.seconds.items() if k != STEPS[0])
     return timers.seconds[STEPS[0]] + total
 

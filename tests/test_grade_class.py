@@ -22,7 +22,7 @@ from nbgrader.api import Gradebook
 
 from autograde.content import mistakes, notebooks
 from autograde.grading.course import LOADS, Course
-from autograde.grade_class import grade_class
+from autograde.grade_class import GradingSettings, grade_class
 from autograde.grading import child
 from autograde.grading.template import prepare_template
 from autograde.grading.samples import replace_for
@@ -57,6 +57,12 @@ def scratch_course(destination):
             path.unlink()
     course.generate()
     return course
+
+
+def settings(course, **overrides):
+    """The course's GradingSettings with this suite's cell time and memory cap, quiet."""
+    return GradingSettings.from_config(course.root, cell_timeout=CELL_TIMEOUT, memory_limit=MEMORY, quiet=True,
+                                       **overrides)
 
 
 def _fn(name, body):
@@ -166,7 +172,7 @@ def graded_class(tmp_path_factory):
     os.environ["AUTOGRADE_DECOY_SECRET"] = token
     folders_before = sandbox_folders()
     try:
-        results = grade_class(course.root, jobs=2, timeout=CELL_TIMEOUT, memory=MEMORY, quiet=True)
+        results = grade_class(course.root, "rnn", settings(course, jobs=2))
     finally:
         del os.environ["AUTOGRADE_DECOY_SECRET"]
         remove_decoys(token)
@@ -175,7 +181,7 @@ def graded_class(tmp_path_factory):
 
 
 def lost(result, notebook):
-    return sorted(g for g, (score, most) in result["grades"][notebook].items() if score < most)
+    return sorted(g for g, (score, most) in result.grades[notebook].items() if score < most)
 
 
 def outputs(course, student, notebook, grade_id):
@@ -188,19 +194,19 @@ def test_nothing_lost_and_nothing_modified(graded_class):
     course, _, results, before = graded_class
     assert sorted(results) == sorted(p.parent.name for p in course.root.glob("submitted/*/rnn"))
     assert hashes(course.root) == before
-    assert all(r["unmodified"] for r in results.values())
-    ungraded = {s: r["reason"] for s, r in results.items() if r["status"] != "graded"}
+    assert all(r.unmodified for r in results.values())
+    ungraded = {s: r.reason for s, r in results.items() if r.status != "graded"}
     # only a class whose single notebook is unreadable leaves a student ungraded
     assert set(ungraded) <= {"not-json"}, ungraded
     with Gradebook(course.db_url) as gb:
-        assert {s.id for s in gb.students} >= {s for s, r in results.items() if r["status"] == "graded"}
+        assert {s.id for s in gb.students} >= {s for s, r in results.items() if r.status == "graded"}
 
 
 def test_correct_blank_and_buggy(graded_class):
     course, info, results, _ = graded_class
     for nb in course.notebook_names():
         assert lost(results["correct"], nb) == []
-        assert results["blank"]["scores"][nb] == 0
+        assert results["blank"].scores[nb] == 0
     entry = info["mistake"]
     assert lost(results["buggy"], entry.notebook) == sorted(entry.breaks)
     assert any(entry.explain in outputs(course, "buggy", entry.notebook, g) for g in entry.breaks)
@@ -212,7 +218,7 @@ def test_correct_blank_and_buggy(graded_class):
 def test_hostile_answers_lose_only_their_own_points(graded_class, student, error):
     course, info, results, _ = graded_class
     first, result = info["first"], results[student]
-    assert result["status"] == "graded"
+    assert result.status == "graded"
     assert 0 < len(lost(result, first))
     assert all(lost(result, nb) == [] for nb in course.notebook_names()[1:])
     nb = notebooks.read(course.folder("autograded", student) / f"{first}.ipynb")
@@ -230,14 +236,14 @@ def test_memory_cap_stops_the_allocation(graded_class):
 def test_cheating_the_judge_earns_nothing(graded_class):
     """Blank functions and every trick against the checks (tests/attacks.py): the grade of a blank."""
     course, info, results, _ = graded_class
-    assert results["judge-cheat"]["status"] == "graded"
+    assert results["judge-cheat"].status == "graded"
     first = info["first"]
-    assert results["judge-cheat"]["grades"][first] == results["blank"]["grades"][first]
+    assert results["judge-cheat"].grades[first] == results["blank"].grades[first]
     assert all(lost(results["judge-cheat"], nb) == [] for nb in course.notebook_names()[1:])
     graded = notebooks.read(course.folder("autograded", "judge-cheat") / f"{first}.ipynb")
     assert "stolen: []" in "".join(o.get("text", "") for c in graded.cells for o in c.get("outputs", []))
     # what the sandbox saw it try is in the class report's flags
-    rules = {f["rule"] for f in results["judge-cheat"]["flags"]}
+    rules = {f["rule"] for f in results["judge-cheat"].flags}
     assert {"sandbox-grader", "sandbox-outside"} <= rules, rules
 
 
@@ -247,7 +253,7 @@ def test_the_host_is_not_there_for_a_search(graded_class):
     course, info, results, _ = graded_class
     first = info["first"]
     assert info["decoys"]
-    assert results["searcher"]["grades"][first] == results["blank"]["grades"][first]
+    assert results["searcher"].grades[first] == results["blank"].grades[first]
     graded = notebooks.read(course.folder("autograded", "searcher") / f"{first}.ipynb")
     text = "".join(o.get("text", "") for c in graded.cells for o in c.get("outputs", []))
     assert "SEARCH found: []" in text and info["token"] not in text
@@ -260,7 +266,7 @@ def test_a_flood_or_malformed_messages_are_graded(graded_class, student):
     keeps its points, the rest of the class is graded."""
     course, info, results, _ = graded_class
     first, fn = info["first"], info["function"]
-    assert results[student]["status"] == "graded"
+    assert results[student].status == "graded"
     lost_cells = lost(results[student], first)
     assert set(t for t in info["tests"] if t.startswith(f"test_{fn}_")) <= set(lost_cells)
     assert [t for t in info["tests"] if t.startswith("test_output_forward_")] and not any(
@@ -273,7 +279,7 @@ def test_endless_functions_are_graded_within_the_submissions_time(graded_class):
     is not run: graded, with the reasons, and everyone else graded as usual."""
     course, info, results, _ = graded_class
     result = results["all-loop"]
-    assert result["status"] == "graded" and result["scores"][info["first"]] == 0
+    assert result.status == "graded" and result.scores[info["first"]] == 0
     text = "".join(json.dumps(notebooks.read(p)) for p in course.folder("autograded", "all-loop").glob("*.ipynb"))
     assert "Later calls of it fail at once" in text and "used up its time" in text
 
@@ -298,35 +304,35 @@ def test_edited_and_added_cells_do_not_change_the_grade(graded_class):
         assert all(lost(results[student], nb) == [] for nb in course.notebook_names()), student
     # a deleted test cell is put back from the release (nbgrader's add_missing_cells) and graded like
     # everyone's: the student cannot skip a check by deleting it, nor lose the notebook for it
-    deleted = results["deletes-test"]["grades"][info["first"]][info["tests"][0]]
-    assert deleted[0] == deleted[1] and results["deletes-test"]["status"] == "graded"
+    deleted = results["deletes-test"].grades[info["first"]][info["tests"][0]]
+    assert deleted[0] == deleted[1] and results["deletes-test"].status == "graded"
 
 
 def test_renamed_omitted_and_unreadable_notebooks(graded_class):
     course, info, results, _ = graded_class
     first, others = info["first"], course.notebook_names()[1:]
-    assert lost(results["renames"], first) == [] and any("graded as" in n for n in results["renames"]["notes"])
-    assert results["omits"]["scores"][first] == 0 and any("missing" in n for n in results["omits"]["notes"])
+    assert lost(results["renames"], first) == [] and any("graded as" in n for n in results["renames"].notes)
+    assert results["omits"].scores[first] == 0 and any("missing" in n for n in results["omits"].notes)
     assert all(lost(results["omits"], nb) == [] for nb in others)
     bad = results["not-json"]
-    assert "could not be read" in " ".join(bad["notes"])
-    assert "the notebooks that load its functions grade them as not written" in " ".join(bad["notes"])
+    assert "could not be read" in " ".join(bad.notes)
+    assert "the notebooks that load its functions grade them as not written" in " ".join(bad.notes)
     if others:
-        assert bad["status"] == "graded" and bad["scores"][first] == 0
+        assert bad.status == "graded" and bad.scores[first] == 0
         assert all(lost(bad, nb) == [] for nb in others)
     else:
-        assert bad["status"] == "ungraded" and "could not be read" in bad["reason"]
+        assert bad.status == "ungraded" and "could not be read" in bad.reason
 
 
 def test_integrity_flags_name_the_line(graded_class):
     _, _, results, _ = graded_class
-    flags = results["cheater"]["flags"]
+    flags = results["cheater"].flags
     by_rule = {f["rule"]: f["line"] for f in flags}
     assert "import autograde.content.solution" in by_rule["imports-grader"]
     assert "assert_allclose" in by_rule["monkeypatch"]
     assert "gradebook.db" in by_rule["reads-outside"]
     assert "NBGRADER_EXECUTION" in by_rule["grading-env"]
-    assert not any(results[s]["flags"] for s in ("correct", "blank", "buggy", "adds-cells"))
+    assert not any(results[s].flags for s in ("correct", "blank", "buggy", "adds-cells"))
 
 
 def test_feedback_never_shows_hidden_tests(graded_class):
@@ -426,7 +432,7 @@ def test_canvas_gradebook_csv(graded_class, tmp_path):
             assert sum(scores[row["student_id"]]) == pytest.approx(float(row["score"]))
     entry = info["mistake"]
     by_notebook = dict(zip(names, scores_by_notebook(tmp_path / "canvas.csv")["buggy"]))
-    lost_points = sum(most for g, (_, most) in results["buggy"]["grades"][entry.notebook].items() if g in entry.breaks)
+    lost_points = sum(most for g, (_, most) in results["buggy"].grades[entry.notebook].items() if g in entry.breaks)
     assert lost_points > 0
     assert by_notebook == {nb: possible[nb] - (lost_points if nb == entry.notebook else 0) for nb in names}
     assert '"Lovelace, ""Countess"", Ada"' in (tmp_path / "canvas.csv").read_text()  # CSV quoting
@@ -440,16 +446,16 @@ def test_running_twice_gives_the_same_gradebook(graded_class):
     course, _, results, _ = graded_class
     first = gradebook_dump(course.db_url)
     merged = []  # on_merged: each student once, when merged and read back (its score is known then)
-    again = grade_class(course.root, students=["correct", "buggy", "omits"], jobs=2, timeout=CELL_TIMEOUT,
-                        memory=MEMORY, quiet=True, report=False,
-                        on_merged=lambda student, entry: merged.append((student, entry["status"], entry.get("score"))))
+    again = grade_class(course.root, "rnn",
+                        settings(course, students=["correct", "buggy", "omits"], jobs=2, report=False),
+                        on_merged=lambda student, entry: merged.append((student, entry.status, entry.score)))
     assert sorted(again) == ["buggy", "correct", "omits"]
-    assert sorted(merged) == sorted((s, "graded", results[s]["score"]) for s in again)
+    assert sorted(merged) == sorted((s, "graded", results[s].score) for s in again)
     assert gradebook_dump(course.db_url) == first
     # the class files still cover the whole class, with the same scores
     kept = json.loads((course.root / "reports" / "rnn" / "results.json").read_text())
     assert sorted(kept) == sorted(results)
-    assert {s: r.get("score") for s, r in kept.items()} == {s: r.get("score") for s, r in results.items()}
+    assert {s: r.get("score") for s, r in kept.items()} == {s: r.score for s, r in results.items()}
     rows = (course.root / "reports" / "rnn" / "scores.csv").read_text().splitlines()
     assert len(rows) == len(results) + 1
 
@@ -457,9 +463,10 @@ def test_running_twice_gives_the_same_gradebook(graded_class):
 LEFT_RUNNING = """
 import ctypes, json, sys, time
 import psutil
-from autograde.grade_class import grade_class
+from autograde.grade_class import GradingSettings, grade_class
 ctypes.CDLL(None, use_errno=True).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER: what it started and orphaned comes back here
-grade_class(sys.argv[1], students=["correct"], jobs=1, quiet=True, report=False, restart=True)
+grade_class(sys.argv[1], "rnn", GradingSettings.from_config(sys.argv[1], students=["correct"], jobs=1, quiet=True,
+                                                            report=False, restart=True))
 deadline = time.monotonic() + 10
 while psutil.Process().children(recursive=True) and time.monotonic() < deadline:
     time.sleep(0.2)
@@ -491,8 +498,8 @@ def test_a_failed_attempt_is_graded_again(graded_class, tmp_path, monkeypatch):
     grades once more, keeps the first failure's log, and does not blame the submission."""
     course, _, results, _ = graded_class
     template = prepare_template(course, "rnn", tmp_path / "template")
-    root, api = child.open_scratch(template.root, tmp_path / "scratch",
-                                   {"assignment": "rnn", "timeout": CELL_TIMEOUT, "memory": MEMORY})
+    limits = settings(course).kernel_limits()
+    root, api = child.open_scratch(template.root, tmp_path / "scratch", [[*key, value] for key, value in limits.items()])
     monkeypatch.chdir(root)
     autograde, calls = api.autograde, []
 
@@ -504,15 +511,15 @@ def test_a_failed_attempt_is_graded_again(graded_class, tmp_path, monkeypatch):
 
     monkeypatch.setattr(api, "autograde", flaky)
     expected = set(course.notebook_names())
-    answer = child.grade(api, root, "rnn", expected, {
+    answer, autograded = child.grade(api, root, "rnn", expected, {
         "student": "adds-cells", "submission": str(course.folder("submitted", "adds-cells"))})
-    assert len(calls) == 2 and answer["status"] == "graded"
-    assert any("graded again" in n and "kernel_info" in n for n in answer["notes"])
-    assert not any("scored 0" in n for n in answer["notes"]), answer["notes"]
-    assert "kernel_info" in answer["log"]
-    full_marks = {nb: {g: most for g, (_, most) in grades.items()} for nb, grades in results["correct"]["grades"].items()}
-    assert {nb: v["grades"] for nb, v in answer["notebooks"].items()} == full_marks
-    assert sorted(p.stem for p in pathlib.Path(answer["autograded"]).glob("*.ipynb")) == sorted(expected)
+    assert len(calls) == 2 and answer.status == "graded"
+    assert any("graded again" in n and "kernel_info" in n for n in answer.notes)
+    assert not any("scored 0" in n for n in answer.notes), answer.notes
+    assert "kernel_info" in answer.log
+    full_marks = {nb: {g: most for g, (_, most) in grades.items()} for nb, grades in results["correct"].grades.items()}
+    assert {nb: v["grades"] for nb, v in answer.notebooks.items()} == full_marks
+    assert sorted(p.stem for p in autograded.glob("*.ipynb")) == sorted(expected)
 
 
 POSTGRES = os.environ.get("AUTOGRADE_TEST_POSTGRES", "postgresql://autograde:autograde@localhost/postgres")
@@ -545,8 +552,9 @@ def test_postgresql_gradebook(tmp_path):
         entry = next(m for m in mistakes.all_mistakes() if m.notebook == course.notebook_names()[0])
         course.write_submission("correct")
         course.write_submission("buggy", replace=replace_for(entry))
-        results = grade_class(course.root, jobs=2, timeout=60, memory=MEMORY, quiet=True, report=False)
-        assert {s: r["status"] for s, r in results.items()} == {"correct": "graded", "buggy": "graded"}
+        results = grade_class(course.root, "rnn", GradingSettings.from_config(
+            course.root, jobs=2, cell_timeout=60, memory_limit=MEMORY, quiet=True, report=False))
+        assert {s: r.status for s, r in results.items()} == {"correct": "graded", "buggy": "graded"}
         scores = course.scores("buggy")
         assert sorted(g for g, (s, m) in scores[entry.notebook].items() if s < m) == sorted(entry.breaks)
         assert all(s == m for s, m in course.scores("correct")[entry.notebook].values())

@@ -29,7 +29,7 @@ from nbgrader.api import Gradebook
 from autograde.content import mistakes, notebooks
 from autograde.grading.course import Course
 from autograde.grading import merge
-from autograde.grade_class import grade_class
+from autograde.grade_class import GradingSettings, grade_class
 from autograde.grading.samples import replace_for
 from tests.conftest import REPO
 from tests.test_grade_class import POSTGRES, _fn, _postgres_admin
@@ -164,7 +164,7 @@ def _kill_session(proc):
 
 def grading_children(ancestor_pids):
     """[(grading process, the student it grades)] running under the given processes. A grading
-    process is forked by its worker's fork server (same command line) and works in JOB/course."""
+    process works in its job's scratch course, JOB/course, where it stages submitted/<student>/."""
     found = []
     for pid in ancestor_pids:
         try:
@@ -173,11 +173,11 @@ def grading_children(ancestor_pids):
             continue
         for process in family:
             try:
-                if "autograde.grading.child" not in process.cmdline():
+                folder = pathlib.Path(process.cwd())
+                if folder.name != "course" or not folder.parent.name.startswith("grade-"):
                     continue
-                task = pathlib.Path(process.cwd()).parent / "task.json"
-                found.append((process, json.loads(task.read_text())["student"]))
-            except (psutil.Error, OSError, ValueError):
+                found.append((process, next((folder / "submitted").iterdir()).name))
+            except (psutil.Error, OSError, StopIteration):
                 continue
     return found
 
@@ -211,22 +211,23 @@ def test_cluster_survives_a_killed_worker(dask_cluster, tmp_path, monkeypatch):
         students = sorted(p.parent.name for p in course.root.glob("submitted/*/rnn"))
         merged = []
         original = merge.Merger.merge
-        monkeypatch.setattr(merge.Merger, "merge", lambda self, answer, **kw: (merged.append(answer["student"]),
-                                                                                original(self, answer, **kw))[1])
+        monkeypatch.setattr(merge.Merger, "merge", lambda self, result, **kw: (merged.append(result.student),
+                                                                                original(self, result, **kw))[1])
         killed, stop = [], threading.Event()
         killer = threading.Thread(target=kill_a_busy_worker, args=(nannies, killed, stop), daemon=True)
         killer.start()
         try:
-            results = grade_class(course.root, scheduler=address, timeout=CELL_TIMEOUT, memory=MEMORY, quiet=True,
-                                  report=False)
+            results = grade_class(course.root, "rnn", GradingSettings.from_config(
+                course.root, scheduler=address, cell_timeout=CELL_TIMEOUT, memory_limit=MEMORY, quiet=True,
+                report=False))
         finally:
             stop.set()
             killer.join()
-        assert killed, f"no worker was killed mid-run: {({s: r.get('reason') for s, r in results.items()})}"
+        assert killed, f"no worker was killed mid-run: {({s: r.reason for s, r in results.items()})}"
         assert sorted(results) == students
-        graded = sorted(s for s, r in results.items() if r["status"] == "graded")
-        assert graded == sorted(set(students) - {"nested"}), {s: r.get("reason") for s, r in results.items()}
-        assert "could not be read" in results["nested"]["reason"] + " ".join(results["nested"]["notes"])
+        graded = sorted(s for s, r in results.items() if r.status == "graded")
+        assert graded == sorted(set(students) - {"nested"}), {s: r.reason for s, r in results.items()}
+        assert "could not be read" in results["nested"].reason + " ".join(results["nested"].notes)
         assert sorted(merged) == graded  # each student merged exactly once, the killed worker's too
         assert killed[0][0] in graded
         # the nanny replaced the killed worker
@@ -335,12 +336,13 @@ def test_a_killed_run_loses_no_one_and_the_next_run_continues(tmp_path, capsys):
     assert not json.loads((reports / "run.json").read_text())["complete"]
     kept = {p: p.stat().st_mtime_ns for p in (course.root / "autograded").glob("[ab]-correct/rnn/*.ipynb")}
 
-    results = grade_class(course.root, jobs=2, timeout=3, memory=MEMORY, report=False)
+    results = grade_class(course.root, "rnn", GradingSettings.from_config(course.root, jobs=2, cell_timeout=3,
+                                                                          memory_limit=MEMORY, report=False))
     assert "continuing the run that stopped" in capsys.readouterr().err
     assert {p: p.stat().st_mtime_ns for p in kept} == kept  # not graded again
     assert sorted(results) == ["a-correct", "b-correct", *slow]
-    assert all(r["status"] == "graded" for r in results.values())
-    assert all(r["score"] < r["max_score"] for s, r in results.items() if s in slow)
+    assert all(r.status == "graded" for r in results.values())
+    assert all(r.score < r.max_score for s, r in results.items() if s in slow)
     assert json.loads((reports / "run.json").read_text())["complete"]
     with Gradebook(course.db_url) as gb:
         assert {s.student.id for s in gb.find_assignment("rnn").submissions} == set(results)

@@ -17,7 +17,7 @@ from nbgrader.api import Gradebook
 
 from autograde.grading import integrity, submissions
 from autograde.grading.template import GradingError
-from autograde.grade_class import grade_class
+from autograde.grade_class import GradingSettings, StudentResult, grade_class
 from autograde.grading.course import Course
 from tests.conftest import REPO, grades_submissions
 from tests.test_grade_class_dask import first_notebook_course
@@ -32,6 +32,10 @@ class HalfOff(LateSubmissionPlugin):
     def late_submission_penalty(self, student_id, score, total_seconds_late):
         return score / 2 if total_seconds_late > 0 else 0
 '''
+
+
+def settings(course, **overrides):
+    return GradingSettings.from_config(course.root, memory_limit=MEMORY, quiet=True, report=False, **overrides)
 
 
 def hostile_folder(tmp_path):
@@ -94,7 +98,7 @@ def late_class(tmp_path_factory):
     (course.folder("submitted", "dangling-link") / "extra.ipynb").symlink_to(root / "nowhere")
     course.write_submission("nested")
     (course.folder("submitted", "nested") / f"{first}.ipynb").write_text("[" * 100_000)
-    results = grade_class(course.root, jobs=2, memory=MEMORY, quiet=True, report=False)
+    results = grade_class(course.root, "rnn", settings(course, jobs=2))
     return course, first, results
 
 
@@ -102,14 +106,14 @@ def late_class(tmp_path_factory):
 @pytest.mark.cluster
 def test_hostile_submissions_are_graded_or_listed(late_class):
     course, first, results = late_class
-    assert results["dangling-link"]["status"] == "graded"
+    assert results["dangling-link"].status == "graded"
     assert all(s == m for s, m in course.scores("dangling-link")[first].values())
-    assert any("symbolic link" in n for n in results["dangling-link"]["notes"])
+    assert any("symbolic link" in n for n in results["dangling-link"].notes)
     for student in ("folder-named-notebook", "nested"):
-        assert results[student]["status"] == "ungraded", results[student]
-        assert "no notebook of the assignment could be graded" in results[student]["reason"]
-    assert any("is a folder" in n for n in results["folder-named-notebook"]["notes"])
-    assert any("could not be read" in n for n in results["nested"]["notes"])
+        assert results[student].status == "ungraded", results[student]
+        assert "no notebook of the assignment could be graded" in results[student].reason
+    assert any("is a folder" in n for n in results["folder-named-notebook"].notes)
+    assert any("could not be read" in n for n in results["nested"].notes)
 
 
 @grades_submissions
@@ -121,8 +125,8 @@ def test_due_date_and_late_penalty_plugin(late_class):
         on_time = gb.find_submission_notebook(first, "rnn", "on-time")
         assert on_time.late_submission_penalty in (0, None) and on_time.score == on_time.max_score
         assert late.score == late.max_score and late.late_submission_penalty == late.max_score / 2
-    assert results["late"]["late_penalty"] == results["late"]["max_score"] / 2
-    assert results["on-time"]["late_penalty"] == 0
+    assert results["late"].late_penalty == results["late"].max_score / 2
+    assert results["on-time"].late_penalty == 0
     with open(course.root / "reports" / "rnn" / "scores.csv") as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
     assert rows["late"]["late penalty"] == "6" and rows["on-time"]["late penalty"] == "0"
@@ -134,8 +138,8 @@ def test_regrade_after_the_gradebook_was_recreated(late_class):
     course, first, results = late_class
     (course.root / "gradebook.db").unlink()
     course.generate()  # the instructor recreates the gradebook, then grades one student again
-    again = grade_class(course.root, students=["on-time"], jobs=1, memory=MEMORY, quiet=True, report=False)
-    assert again["on-time"]["status"] == "graded"
+    again = grade_class(course.root, "rnn", settings(course, students=["on-time"], jobs=1))
+    assert again["on-time"].status == "graded"
     kept = json.loads((course.root / "reports" / "rnn" / "results.json").read_text())
     assert kept["on-time"]["status"] == "graded" and kept["on-time"]["score"] == kept["on-time"]["max_score"]
     assert kept["late"]["status"] == "ungraded" and "grade again" in kept["late"]["reason"]
@@ -147,10 +151,10 @@ def test_regrade_after_the_gradebook_was_recreated(late_class):
 def test_a_new_gradebook_gets_the_assignment(late_class, tmp_path):
     course, first, _ = late_class
     url = f"sqlite:///{tmp_path / 'new.db'}"
-    again = grade_class(course.root, students=["dangling-link"], jobs=1, memory=MEMORY, quiet=True, report=False,
-                        db_url=url, report_dir=tmp_path / "reports")
-    assert again["dangling-link"]["status"] == "graded"
-    assert again["dangling-link"]["score"] == again["dangling-link"]["max_score"]
+    again = grade_class(course.root, "rnn", settings(course, students=["dangling-link"], jobs=1, db_url=url,
+                                                     report_dir=tmp_path / "reports"))
+    assert again["dangling-link"].status == "graded"
+    assert again["dangling-link"].score == again["dangling-link"].max_score
     with Gradebook(url) as gb:
         assert [s.id for s in gb.students] == ["dangling-link"]
 
@@ -158,16 +162,16 @@ def test_a_new_gradebook_gets_the_assignment(late_class, tmp_path):
 def test_no_submissions_is_an_error(tmp_path):
     shutil.copy(REPO / "nbgrader_config.py", tmp_path)
     with pytest.raises(GradingError, match="no submissions"):
-        grade_class(tmp_path, quiet=True)
+        grade_class(tmp_path, "rnn", GradingSettings.from_config(tmp_path, quiet=True))
 
 
 def test_report_escapes_student_text(tmp_path):
     """The report is a jinja2 template with autoescaping: a student's text never becomes markup."""
     from autograde.grading.report import build_report
     hostile = "<script>alert(1)</script>"
-    results = {hostile: {"status": "ungraded", "reason": hostile, "notes": [hostile],
-                         "flags": [{"notebook": hostile, "cell": "cell 0", "line_no": 1, "line": hostile,
-                                    "rule": "monkeypatch", "why": "monkeypatches numpy"}]}}
+    results = {hostile: StudentResult(student=hostile, reason=hostile, notes=[hostile],
+                                      flags=[{"notebook": hostile, "cell": "cell 0", "line_no": 1, "line": hostile,
+                                              "rule": "monkeypatch", "why": "monkeypatches numpy"}])}
     page = build_report(tmp_path, "rnn", results, tmp_path / "report.html").read_text()
     assert "<script>" not in page and page.count("&lt;script&gt;") >= 4
 

@@ -19,7 +19,7 @@ import re
 import pytest
 
 from autograde.content import notebooks
-from autograde.grade_class import grade_class
+from autograde.grade_class import GradingSettings, grade_class
 from autograde.grading import submissions
 from autograde.runtime.kernels.limits import DEFAULT_NOTEBOOK_BYTES
 from tests.conftest import grades_submissions
@@ -88,7 +88,8 @@ def capped(tmp_path_factory):
     submitted_bytes = _write(course, first, function)
     course.autograde()
     stock = {s: (course.scores(s)[first], *_graded(course, s, first)) for s in ("correct", "displays", "attachment")}
-    results = grade_class(course.root, jobs=2, memory=MEMORY, quiet=True, report=False, restart=True)
+    results = grade_class(course.root, "rnn", GradingSettings.from_config(course.root, jobs=2, memory_limit=MEMORY,
+                                                                          quiet=True, report=False, restart=True))
     by_class = {s: (course.scores(s)[first], *_graded(course, s, first)) for s in ("correct", "displays", "attachment")}
     return {"course": course, "first": first, "function": function, "stock": stock, "class": by_class,
             "results": results, "submitted_bytes": submitted_bytes}
@@ -134,10 +135,10 @@ def test_a_notebook_with_a_huge_attachment_is_graded_on_its_sources(capped, how)
 @pytest.mark.cluster  # and grade-class, on a local Dask cluster
 def test_the_class_report_lists_the_cuts(capped):
     results = capped["results"]
-    assert {s: r["status"] for s, r in results.items()} == dict.fromkeys(("attachment", "correct", "displays"), "graded")
-    assert [f["rule"] for f in results["displays"]["flags"]] == ["sandbox-output-cut"]
-    assert any("graded on its cells' sources" in n and "screenshot.png" in n for n in results["attachment"]["notes"])
-    assert not results["correct"]["flags"] and not results["correct"]["notes"]
+    assert {s: r.status for s, r in results.items()} == dict.fromkeys(("attachment", "correct", "displays"), "graded")
+    assert [f["rule"] for f in results["displays"].flags] == ["sandbox-output-cut"]
+    assert any("graded on its cells' sources" in n and "screenshot.png" in n for n in results["attachment"].notes)
+    assert not results["correct"].flags and not results["correct"].notes
 
 
 def test_a_file_too_big_to_be_a_notebook_is_left_out_unread(tmp_path):

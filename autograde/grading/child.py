@@ -1,19 +1,22 @@
-"""Grade one student with nbgrader: the child process a grading task starts.
+"""Grade one student with nbgrader: the grading process of one student's task.
 
-``python -m autograde.grading.child TEMPLATE JOB`` copies the template course (see
-``template``) to ``JOB/course``, stages the submission found in ``JOB/submission`` as
-``submitted/<student>/<assignment>/``, runs nbgrader's autograde there with the course's
-own ``nbgrader_config.py`` (its ``Autograde.autograde_preprocessors``, whatever executor
-they name; only the paths, the scratch gradebook and the run's limits are set here), and
-writes ``JOB/answer.json`` (status, notes, what nbgrader wrote in the scratch gradebook)
-and ``JOB/autograded/`` (the autograded notebooks). Nothing but this process touches the
-scratch course, so nothing but the command ever writes the course gradebook.
+``autograde.grading.task`` starts one process per student, forked by the worker's forkserver
+(``multiprocessing``'s forkserver start method, which has imported this module and the course's
+checks once per worker: ``autograde.grading.preload``), with ``serve_one`` as its target. The
+process receives its task on a Unix socket in the one wire format (``autograde.runtime.wire``):
+the template course (see ``template``), the job folder holding the submission
+(``JOB/submission``), the student, the assignment, the run's limits and the student's extension.
+It copies the template course to ``JOB/course``, stages the submission as
+``submitted/<student>/<assignment>/``, runs nbgrader's autograde there with the course's own
+``nbgrader_config.py`` (its ``Autograde.autograde_preprocessors``, whatever executor they name;
+only the paths, the scratch gradebook and the run's limits are set here), leaves the autograded
+notebooks in ``JOB/autograded/`` and sends back the student's ``StudentResult``. Nothing but this
+process touches the scratch course, so nothing but the command ever writes the course gradebook.
 
-The task (``autograde.grading.task``) bounds this process's wall-clock time and kills its
-whole process tree, kernels included; the process also dies with its parent (Linux
-``PR_SET_PDEATHSIG``), so a worker that dies leaves no grading behind. With ``--serve``
-the module is a fork server: it pays the imports (seconds) once per worker and forks one
-grading process per student.
+The process leads a session of its own, so that the task can kill its whole process tree,
+kernels included, at the student's limit or when the task is cancelled; it dies with the
+forkserver (Linux ``PR_SET_PDEATHSIG``) and when the task's end of its socket closes, so a
+worker that dies leaves no grading behind.
 
 Staging: notebooks that are not valid JSON/nbformat are left out (nbgrader then scores them
 zero as missing); a notebook saved under a slightly different name (``01_cell_forward
@@ -23,14 +26,29 @@ cause may be the machine's) before a notebook that breaks the schema is set asid
 """
 import ctypes
 import datetime
-import json
 import os
 import pathlib
 import re
 import shutil
 import signal
 import sys
+import threading
 import traceback
+
+import autograde.runtime.nbgrader_cli  # noqa: F401  (first: it leaves out a grammar nbformat never uses)
+import nbformat
+from nbgrader.api import Gradebook
+from nbgrader.apps import NbGraderAPI
+from nbgrader.converters.autograde import Autograde
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import Execute
+from traitlets.config.loader import PyFileConfigLoader
+
+from autograde.grading.result import GRADED, StudentResult
+from autograde.runtime import wire
+from autograde.runtime.kernels.warm_sandbox import close_warm_sandbox
+
+TASK_LIMIT = 2**20  # bytes of a task message (paths, limits, an id): far more than one ever takes
 
 
 def die_with_parent(parent):
@@ -43,31 +61,17 @@ def die_with_parent(parent):
         os._exit(70)  # the parent died before the request took effect
 
 
-if __name__ == "__main__":
-    die_with_parent(int(os.environ.get("AUTOGRADE_GRADING_PARENT", 0)))  # before the imports: they take seconds
-
-import autograde.runtime.nbgrader_cli  # noqa: E402,F401  (first: it leaves out a grammar nbformat never uses)
-import nbformat  # noqa: E402
-from nbgrader.api import Gradebook  # noqa: E402
-from nbgrader.apps import NbGraderAPI  # noqa: E402
-from nbgrader.converters.autograde import Autograde  # noqa: E402
-from nbgrader.coursedir import CourseDirectory  # noqa: E402
-from nbgrader.preprocessors import Execute  # noqa: E402
-from traitlets.config.loader import PyFileConfigLoader  # noqa: E402
-
-from autograde.runtime.kernels.view import matplotlib_cache  # noqa: E402
-from autograde.runtime.kernels.warm_sandbox import close_warm_sandbox  # noqa: E402
-
 COPY_SUFFIX = re.compile(r"(\s*\(\d+\)|-Copy\d*|_copy\d*|\s+copy\s*\d*)$", re.I)
 
 
-def load_config(root, settings):
-    """The course's nbgrader_config.py, pointed at the scratch course, with the run's limits."""
+def load_config(root, limits):
+    """The course's nbgrader_config.py, pointed at the scratch course, with the run's ``limits``
+    ([[section, trait, value]], ``GradingSettings.kernel_limits``)."""
     config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
     config.CourseDirectory.root = str(root)
     config.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
-    if settings.get("timeout"):
-        config.Execute.timeout = int(settings["timeout"])
+    for section, trait, value in limits:
+        config[section][trait] = value
     # after a cell's reply nbclient waits this long for its last output, and nbgrader then abandons the
     # whole submission: 4 s (the default) is too short on a loaded machine
     config.Execute.iopub_timeout = max(30, int(config.Execute.get("iopub_timeout", 0)))
@@ -81,8 +85,6 @@ def load_config(root, settings):
     # a grading process grades one student, so nothing of another submission is ever there
     if "warm_start" not in config.SandboxedKernelManager:
         config.SandboxedKernelManager.warm_start = True
-    if settings.get("memory") is not None:
-        config.LimitedKernelManager.memory_limit = int(settings.get("memory") or 0)
     if "autograde_preprocessors" not in config.Autograde:  # a course config that names no executor
         from autograde.runtime.judge.execute import GradedExecute
         config.Autograde.autograde_preprocessors = [
@@ -90,13 +92,13 @@ def load_config(root, settings):
     return config
 
 
-def open_scratch(template, root, settings):
-    """A fresh copy of the template course at ``root`` and an nbgrader API on it."""
+def open_scratch(template, root, limits):
+    """A fresh copy of the template course at ``root`` and an nbgrader API on it (``limits``: see ``load_config``)."""
     root = pathlib.Path(root)
     if root.exists():
         shutil.rmtree(root)
     shutil.copytree(template, root)
-    config = load_config(root, settings)
+    config = load_config(root, limits)
     return root, NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
 
@@ -173,7 +175,8 @@ def set_extension(root, assignment, student, seconds):
 
 
 def grade(api, root, assignment, expected, task):
-    """Autograde ``task["student"]`` (files in ``task["submission"]``) in the scratch course ``root``."""
+    """Autograde ``task["student"]`` (files in ``task["submission"]``) in the scratch course ``root``;
+    returns (StudentResult, the folder of its autograded notebooks or None)."""
     student = task["student"]
     for kind in ("submitted", "autograded"):
         shutil.rmtree(root / kind, ignore_errors=True)
@@ -181,8 +184,7 @@ def grade(api, root, assignment, expected, task):
     suspects, first_log = [], None
     notes = stage(pathlib.Path(task["submission"]), target, expected, suspects)
     if not any(target.glob("*.ipynb")):
-        return {"student": student, "status": "ungraded", "reason": "no notebook of the assignment could be graded",
-                "notes": notes}
+        return StudentResult(student=student, reason="no notebook of the assignment could be graded", notes=notes), None
     if task.get("extension"):
         set_extension(root, assignment, student, task["extension"])
     result = api.autograde(assignment, student, force=True, create=True)
@@ -198,91 +200,65 @@ def grade(api, root, assignment, expected, task):
             notes.append(f"{stem}.ipynb made nbgrader fail; scored 0")
         result = api.autograde(assignment, student, force=True, create=True)
     if not result.get("success"):
-        return {"student": student, "status": "ungraded", "reason": _reason(result), "notes": notes,
-                "log": _log_tail(result)}
+        return StudentResult(student=student, reason=_reason(result), notes=notes, log=_log_tail(result)), None
     notebooks, timestamp = read_scores(root, assignment, student)
-    answer = {"student": student, "status": "graded", "notes": notes, "notebooks": notebooks,
-              "timestamp": timestamp, "autograded": str(root / "autograded" / student / assignment)}
-    if first_log:  # kept in results.json: why the first attempt failed
-        answer["log"] = first_log
-    return answer
+    # a first attempt's log, when there was one, is kept in results.json: why that attempt failed
+    return (StudentResult(student=student, status=GRADED, notes=notes, notebooks=notebooks, timestamp=timestamp,
+                          log=first_log), root / "autograded" / student / assignment)
 
 
-def run(template, job):
-    """Grade the task described in ``job/task.json``; writes ``job/answer.json`` and ``job/autograded/``."""
-    job = pathlib.Path(job)
-    task = json.loads((job / "task.json").read_text())
-    task["submission"] = str(job / "submission")
-    settings = task["settings"]
+def run(task):
+    """Grade the student of ``task`` (see ``serve_one``) in ``JOB/course``; the autograded notebooks are left in
+    ``JOB/autograded/``. Returns the StudentResult: never raises for the submission's sake."""
+    job = pathlib.Path(task["job"])
+    # nbgrader runs the `alembic` executable of its own environment, found on PATH
+    os.environ["PATH"] = os.pathsep.join([str(pathlib.Path(sys.executable).parent), os.environ.get("PATH", "")])
     try:
-        root, api = open_scratch(template, job / "course", settings)
+        root, api = open_scratch(task["template"], job / "course", task["limits"])
         os.chdir(root)
         sys.path.insert(0, str(root))  # modules beside nbgrader_config.py (a late-penalty plugin), as in the course root
-        assignment = settings["assignment"]
+        assignment = task["assignment"]
         expected = {p.stem for p in (root / "release" / assignment).glob("*.ipynb")}
-        answer = grade(api, root, assignment, expected, task)
-        if answer.get("autograded"):
-            shutil.move(answer.pop("autograded"), job / "autograded")
+        result, autograded = grade(api, root, assignment, expected,
+                                   {"student": task["student"], "submission": str(job / "submission"),
+                                    "extension": task.get("extension")})
+        if autograded is not None:
+            shutil.move(autograded, job / "autograded")
+        return result
     except Exception as exc:  # an answer, never a crash: the task records it as ungraded
-        answer = {"student": task["student"], "status": "ungraded",
-                  "reason": f"{type(exc).__name__}: {exc}"[:300], "log": traceback.format_exc()}
-    (job / "answer.json.part").write_text(json.dumps(answer))
-    (job / "answer.json.part").rename(job / "answer.json")
+        return StudentResult(student=task["student"], reason=f"{type(exc).__name__}: {exc}"[:300],
+                             log=traceback.format_exc())
 
 
-def preload_course_modules():
-    """Import what grading the course's notebooks imports, once for the students this server forks
-    for: the executor nbgrader's config names and the modules of the course's hidden checks
-    (``from autograde.content.checks import nb07``), with the mistake catalogue they consult."""
-    import importlib
-    import pkgutil
-
-    names = ["autograde.runtime.judge.execute", "autograde.runtime.plugins.repair",
-             "autograde.content.checks", "autograde.content.mistakes"]
-    for package in ("autograde.content.checks", "autograde.content.mistakes"):
-        names += [m.name for m in pkgutil.iter_modules(importlib.import_module(package).__path__, package + ".")]
-    for name in names:
+def die_with_task(channel):
+    """SIGKILL this process's group when the task's end of ``channel`` closes: its worker process died (a
+    task closes its end only once this process has ended)."""
+    def watch():
         try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - a module that does not import fails where it is used, as it did
-            pass
+            while channel.recv(4096):
+                pass
+        except OSError:
+            return
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="die with the task", daemon=True).start()
 
 
-def serve():
-    """``python -m autograde.grading.child --serve``: fork one grading process per request.
+def serve_one(channel):
+    """The grading process: receive one task on ``channel`` (a Unix socket), grade it, send the StudentResult.
 
-    The imports above take seconds; this process pays them once per worker and forks a
-    process per student (``TEMPLATE JOB`` lines on stdin; it answers ``started PID`` at once
-    and ``exited PID STATUS`` when that process ends). Each forked process leads a session
-    of its own and dies with this one, which dies with the worker."""
-    out = os.fdopen(os.dup(1), "w", buffering=1)
-    os.dup2(2, 1)
-    matplotlib_cache()  # built once here, copied into every kernel's sandbox by the forked graders
-    preload_course_modules()
-    for line in sys.stdin:
-        template, job = line.rstrip("\n").split("\t")
-        server = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # the grading process
-            try:
-                out.close()  # only the server answers: the task sees EOF when the server dies
-                os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-                os.setsid()
-                die_with_parent(server)
-                with open(pathlib.Path(job) / "child.log", "ab", buffering=0) as log:
-                    os.dup2(log.fileno(), 1)
-                    os.dup2(log.fileno(), 2)
-                run(template, job)
-            finally:
-                close_warm_sandbox()  # os._exit skips atexit
-                os._exit(0)
-        out.write(f"started {pid}\n")
-        _, status = os.waitpid(pid, 0)
-        out.write(f"exited {pid} {os.waitstatus_to_exitcode(status)}\n")
-
-
-if __name__ == "__main__":
-    if sys.argv[1:2] == ["--serve"]:
-        serve()
-    else:
-        run(*sys.argv[1:3])
+    A task is ``{"template": folder, "job": folder, "student", "assignment", "limits", "extension"}``;
+    the process writes what it prints to ``JOB/child.log``. It dies with the forkserver that forked it
+    and with the worker process whose task started it (the forkserver outlives a worker that dies
+    while processes it forked still run)."""
+    os.setsid()  # a session of its own: the task kills it with everything it started
+    die_with_parent(os.getppid())
+    try:
+        task = wire.receive(channel, TASK_LIMIT)
+        die_with_task(channel)
+        with open(pathlib.Path(task["job"]) / "child.log", "ab", buffering=0) as log:
+            os.dup2(log.fileno(), 1)
+            os.dup2(log.fileno(), 2)
+        wire.send(channel, run(task).to_json())
+    finally:
+        close_warm_sandbox()  # the process ends with os._exit, which skips atexit

@@ -16,12 +16,12 @@ import autograde.runtime.nbgrader_cli  # noqa: E402,F401  (first: it leaves out 
 from tqdm import tqdm  # noqa: E402
 
 from autograde.grading.course import Course  # noqa: E402
-from autograde.runtime.judge.execute import GradedExecute  # noqa: E402
 from autograde.grading import integrity, outputs, submissions, template  # noqa: E402
 from autograde.grading.engine import Engine  # noqa: E402
 from autograde.grading.merge import Merger, add_scores, write_autograded  # noqa: E402
+from autograde.grading.result import StudentResult  # noqa: E402
+from autograde.grading.settings import GradingSettings  # noqa: E402
 from autograde.grading.template import GradingError  # noqa: E402
-from autograde.runtime.kernels.limits import DEFAULT_MEMORY_LIMIT  # noqa: E402
 
 INTERRUPTED = 130                  # the exit status of a command stopped by Ctrl-C
 
@@ -35,94 +35,88 @@ class Interrupted(KeyboardInterrupt):
 
 
 def scan_class(found, release):
-    """Steps 1-2: read each submission and scan it; {student: (Submission, result entry)}."""
+    """Steps 1-2: read each submission and scan it; {student: (Submission, StudentResult of what was read)}."""
     released = integrity.released_sources(release)
     shipped = integrity.shipped_files(release)
     read = {}
     for student, folder in found.items():
         submission = submissions.read_submission(student, folder)
         flags, note = integrity.scan(submission.files, released, shipped)
-        entry = {"student": student, "hashes": submission.hashes(), "flags": flags,
-                 "notes": list(submission.notes) + ([note] if note else [])}
-        read[student] = (submission, entry)
+        read[student] = (submission, StudentResult(student=student, hashes=submission.hashes(), flags=flags,
+                                                   notes=list(submission.notes) + ([note] if note else [])))
     return read
 
 
-def grade_class(root=".", assignment="rnn", *, students=("*",), jobs=None, scheduler=None, retries=2, timeout=None,
-                memory=None, db_url=None, report_dir=None, report=True, student_timeout=None,
-                quiet=False, workdir=None, restart=False, on_merged=None, engine=None):
-    """Autograde every submission of ``assignment``; returns {student: result} (as in results.json).
+def grade_class(root=".", assignment="rnn", settings=None, *, on_merged=None, engine=None):
+    """Autograde every submission of ``assignment`` in the course at ``root``; returns {student: StudentResult}
+    (as in results.json).
 
-    Each student is written to the class files as soon as it is merged. When the previous run of the
-    same course was stopped (killed, Ctrl-C), the students it finished on the same files are kept and
-    only the others graded, unless ``restart``. On Ctrl-C, raises ``Interrupted`` after the students
-    merged so far are written to the class files. ``on_merged(student, entry)``, if given, is called
-    in this thread as soon as a student is in the gradebook and the class files (the demo starts
-    that student's feedback then). ``engine``: an ``Engine`` to grade on instead of one made from
-    ``scheduler``/``jobs``/``retries``, perhaps started already; it is closed at the end all the same."""
+    ``settings``: a GradingSettings, by default ``GradingSettings.from_config(root)`` (every limit from the
+    course's nbgrader_config.py). Each student is written to the class files as soon as it is merged. When
+    the previous run of the same course was stopped (killed, Ctrl-C), the students it finished on the same
+    files are kept and only the others graded, unless ``settings.restart``. On Ctrl-C, raises
+    ``Interrupted`` after the students merged so far are written to the class files.
+    ``on_merged(student, result)``, if given, is called in this thread as soon as a student is in the
+    gradebook and the class files (the demo starts that student's feedback then). ``engine``: an ``Engine``
+    to grade on instead of one made from the settings' scheduler, jobs and retries, perhaps started
+    already; it is closed at the end all the same."""
     started = time.monotonic()
     _alembic_on_path()
     course = Course(root)
-    found = submissions.find_submissions(course.root, assignment, students)
+    settings = settings or GradingSettings.from_config(course.root)
+    found = submissions.find_submissions(course.root, assignment, settings.students)
     if not found or not (course.root / "source" / assignment).is_dir():
         raise GradingError(_nothing_to_grade(course.root, assignment, found))
-    check_gradebook(db_url or course.db_url, "--db" if db_url else "c.CourseDirectory.db_url of nbgrader_config.py")
-    db_url = db_url or course.db_url
-    jobs = max(1, min(jobs or len(os.sched_getaffinity(0)), len(found)))
-    work = pathlib.Path(workdir or tempfile.mkdtemp(prefix="grade_class-"))
-    report_dir = pathlib.Path(report_dir or course.root / "reports" / assignment)
-    engine = engine or Engine(scheduler=scheduler, jobs=jobs, retries=retries)
+    db_url = settings.db_url or course.db_url
+    check_gradebook(db_url, "--db" if settings.db_url else "c.CourseDirectory.db_url of nbgrader_config.py")
+    jobs = max(1, min(settings.jobs or len(os.sched_getaffinity(0)), len(found)))
+    work = pathlib.Path(settings.workdir or tempfile.mkdtemp(prefix="grade_class-"))
+    report_dir = pathlib.Path(settings.report_dir or course.root / "reports" / assignment)
+    engine = engine or Engine(scheduler=settings.scheduler, jobs=jobs, retries=settings.retries)
     results, read, merger = {}, {}, Merger(db_url, assignment)
     read_back = set()  # the students whose scores were read back from the gradebook after their merge
     background = concurrent.futures.ThreadPoolExecutor(1)
     starting = background.submit(engine.start)  # the cluster starts while the template is generated
-    if report:  # matplotlib, for the report's charts: imported while the class is graded, not after
+    if settings.report:  # matplotlib, for the report's charts: imported while the class is graded, not after
         background.submit(importlib.import_module, "autograde.grading.report")
     try:
         scratch = template.prepare_template(course, assignment, work / "template", db_url=db_url)
         release = scratch.root / "release" / assignment
         read = scan_class(found, release)
-        config = course.config()
-        cell_timeout = timeout or int(config.Execute.get("timeout", 120))
-        if memory is None:  # the course's own limit, as `nbgrader autograde` applies it
-            memory = int(config.LimitedKernelManager.get("memory_limit", DEFAULT_MEMORY_LIMIT) or 0)
-        # the submission's own time limit (GradedExecute.submission_time_limit) ends its notebooks in time;
-        # this one stops a grading process that hangs anyway: a cell's limit to notice, and nbgrader's steps
-        budget = int(config.GradedExecute.get("submission_time_limit", GradedExecute.submission_time_limit.default_value))
-        settings = {"assignment": assignment, "timeout": cell_timeout, "memory": memory,
-                    "student_timeout": student_timeout or (budget or 3600) + 2 * cell_timeout + 300}
         archive, digest = template.pack(scratch)
         extensions = template.extensions(db_url, assignment, found)
         run = outputs.Run(report_dir, template.fingerprint(course.root, assignment))
-        kept = {} if restart else run.resumable(outputs.earlier_results(report_dir / "results.json", course.root,
-                                                                         assignment),
-                                                {student: entry["hashes"] for student, (_, entry) in read.items()})
+        kept = {} if settings.restart else run.resumable(
+            outputs.earlier_results(report_dir / "results.json", course.root, assignment),
+            {student: result.hashes for student, (_, result) in read.items()})
         results.update(kept)
         run.begin()
         starting.result()
-        if not quiet:
-            where = f"the Dask cluster at {scheduler}" if scheduler else "a local Dask cluster"
+        if not settings.quiet:
+            where = f"the Dask cluster at {settings.scheduler}" if settings.scheduler else "a local Dask cluster"
+            memory = f"{settings.memory_limit / 2**30:g} GiB" if settings.memory_limit else "unlimited memory"
             print(f"grading {len(found)} submissions of {assignment!r} on {where} of {engine.workers()} workers "
-                  f"(each cell {cell_timeout} s at most, each kernel {memory / 2**30:g} GiB at most, each "
-                  f"student's notebooks {budget / 60:g} minutes in all)", file=sys.stderr)
+                  f"(each cell {settings.cell_timeout} s at most, each kernel {memory}, each student's notebooks "
+                  f"{settings.submission_time_limit / 60:g} minutes in all, each student's grading "
+                  f"{settings.student_time_limit} minutes)", file=sys.stderr)
             if kept:
                 print(f"continuing the run that stopped before it finished: {len(kept)} students it graded on the "
                       f"same files are kept (--restart grades them again)", file=sys.stderr)
         tasks = [(student, sub.files, extensions.get(student)) for student, (sub, _) in read.items()
                  if student not in kept]
-        with tqdm(total=len(tasks), unit="student", disable=quiet, file=sys.stderr, dynamic_ncols=True) as bar, \
+        with tqdm(total=len(tasks), unit="student", disable=settings.quiet, file=sys.stderr, dynamic_ncols=True) as bar, \
                 CtrlC() as ctrl_c:
-            for student, answer, autograded in engine.grade(archive, digest, settings, tasks):
+            for student, graded, autograded in engine.grade(archive, digest, assignment, settings, tasks):
                 with ctrl_c.deferred():  # a student is merged whole, or not at all
-                    results[student] = merged(course.root, assignment, merger, read[student][1], answer, autograded)
-                    results[student]["run"] = run.id
+                    results[student] = merged(course.root, assignment, merger, read[student][1], graded, autograded)
+                    results[student].run = run.id
                     # into the class files too, so that a killed run loses no one
                     write_progress(course, assignment, db_url, report_dir, results, student)
                     read_back.add(student)
                 if on_merged is not None:
                     on_merged(student, results[student])
                 bar.update()
-                ungraded = sum(r["status"] != "graded" for r in results.values())
+                ungraded = sum(not r.graded for r in results.values())
                 if ungraded:
                     bar.set_postfix(ungraded=ungraded)
         merger.close()
@@ -137,13 +131,13 @@ def grade_class(root=".", assignment="rnn", *, students=("*",), jobs=None, sched
             concurrent.futures.wait([starting])  # never leave a cluster that was still starting
         background.shutdown()
         engine.close()
-        if workdir is None:
+        if settings.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
-    finish(course, assignment, db_url, report_dir, read, results, read_back, report=report)
+    finish(course, assignment, db_url, report_dir, read, results, read_back, report=settings.report)
     run.complete()
-    if not quiet:
+    if not settings.quiet:
         print(outputs.score_table(results))
-        print(outputs.summary(results, report_dir, report, time.monotonic() - started))
+        print(outputs.summary(results, report_dir, settings.report, time.monotonic() - started))
     return results
 
 
@@ -197,18 +191,19 @@ def _alembic_on_path():
         os.environ["PATH"] = os.pathsep.join([here, os.environ.get("PATH", "")])
 
 
-def merged(root, assignment, merger, entry, answer, autograded):
-    """Step 5 for one answer: into the gradebook (one transaction) and autograded/; the result entry."""
-    answer["notes"] = entry["notes"] + answer.get("notes", [])
-    answer["flags"] = entry["flags"] + integrity.sandbox_flags(autograded)
-    if answer["status"] == "graded":
+def merged(root, assignment, merger, read, graded, autograded):
+    """Step 5 for one student: into the gradebook (one transaction) and autograded/; ``read`` (what was read
+    from the submission) and ``graded`` (the grading process's result) as one StudentResult."""
+    graded.notes = read.notes + graded.notes
+    graded.flags = read.flags + integrity.sandbox_flags(autograded)
+    graded.hashes = read.hashes
+    if graded.graded:
         try:
-            merger.merge(answer)
-            write_autograded(root, assignment, answer["student"], autograded)
+            merger.merge(graded)
+            write_autograded(root, assignment, graded.student, autograded)
         except Exception as exc:
-            answer.update(status="ungraded", reason=f"merging into the gradebook failed: {exc}"[:300])
-    entry.update(answer)
-    return entry
+            graded.ungrade(f"merging into the gradebook failed: {exc}")
+    return graded
 
 
 class CtrlC:
@@ -257,15 +252,15 @@ def finish(course, assignment, db_url, report_dir, read, results, read_back=(), 
     """Step 6: check the submissions are unchanged, then write scores.csv, results.json, report.html
     for the whole class (earlier entries of students not graded in this run are kept, once checked
     against the gradebook; the students in ``read_back`` were read from it right after their merge)."""
-    for student, entry in results.items():
-        entry["unmodified"] = submissions.unchanged(read[student][0])
-        if not entry["unmodified"]:  # never expected: grading works on copies
-            entry.setdefault("notes", []).append("THE SUBMITTED FILES CHANGED WHILE GRADING")
+    for student, result in results.items():
+        result.unmodified = submissions.unchanged(read[student][0])
+        if not result.unmodified:  # never expected: grading works on copies
+            result.notes.append("THE SUBMITTED FILES CHANGED WHILE GRADING")
     report_dir.mkdir(parents=True, exist_ok=True)
     everyone = {**outputs.earlier_results(report_dir / "results.json", course.root, assignment), **results}
     if not everyone:
         return
-    add_scores(db_url, assignment, {s: entry for s, entry in everyone.items() if s not in read_back})
+    add_scores(db_url, assignment, {s: result for s, result in everyone.items() if s not in read_back})
     outputs.write_results(report_dir / "results.json", everyone)
     outputs.write_csv(report_dir / "scores.csv", everyone)
     if report:
@@ -352,10 +347,9 @@ def parser():
     p.add_argument("--retries", type=_count(0), default=2,
                    help="times a student is graded again after its worker died (local cluster; default: %(default)s)")
     p.add_argument("--timeout", type=_count(1), help="seconds per cell (default: Execute.timeout of nbgrader_config.py)")
-    p.add_argument("--student-timeout", type=_count(1),
-                   help="seconds after which a student's grading process is stopped, if it has not ended by "
-                        "itself (default: GradedExecute.submission_time_limit of nbgrader_config.py, which ends "
-                        "the student's notebooks in time, plus two cells' time and 300 s)")
+    p.add_argument("--student-timeout", type=_count(1), metavar="MINUTES",
+                   help="minutes after which a student's grading process is stopped, if it has not ended by "
+                        "itself (default: GradeClass.student_time_limit of nbgrader_config.py)")
     p.add_argument("--memory", type=_size, help="address-space cap of each kernel, e.g. 2G; 0 for none (default: "
                                                 "LimitedKernelManager.memory_limit of nbgrader_config.py)")
     p.add_argument("--db", metavar="URL", help="the course gradebook (default: CourseDirectory.db_url of "
@@ -372,10 +366,12 @@ def parser():
 def main(argv=None):
     args = parser().parse_args(argv)
     try:
-        grade_class(args.root, args.assignment, students=args.students, jobs=args.jobs, scheduler=args.scheduler,
-                    retries=args.retries, timeout=args.timeout, memory=args.memory, db_url=args.db,
-                    report_dir=args.report_dir, report=not args.no_report, student_timeout=args.student_timeout,
-                    quiet=args.quiet, restart=args.restart)
+        settings = GradingSettings.from_config(
+            Course(args.root).root, students=args.students, jobs=args.jobs, scheduler=args.scheduler,
+            retries=args.retries, cell_timeout=args.timeout, memory_limit=args.memory, db_url=args.db,
+            report_dir=args.report_dir, report=not args.no_report, student_time_limit=args.student_timeout,
+            quiet=args.quiet, restart=args.restart)
+        grade_class(args.root, args.assignment, settings)
     except Interrupted as stop:
         print(f"\ngrade-class: interrupted; {len(stop.results)} students graded and merged are in the gradebook "
               f"and the class files, the others are not", file=sys.stderr)

@@ -30,6 +30,7 @@ import dask
 from distributed import Client, LocalCluster, as_completed
 from distributed.scheduler import KilledWorker
 
+from autograde.grading.result import StudentResult
 from autograde.grading.task import grade_student, warm_up
 from autograde.grading.template import GradingError
 
@@ -71,7 +72,7 @@ class Engine:
                 self.cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=True,
                                             dashboard_address=None, memory_limit=0, silence_logs=logging.ERROR)
             self.client = Client(self.cluster, set_as_default=False)
-        try:  # each worker imports nbgrader in its fork server while the command prepares the template
+        try:  # each worker's forkserver imports nbgrader while the command prepares the template
             self.client.run(warm_up)
         except Exception:  # a worker that cannot warm up starts its server with its first student
             pass
@@ -80,15 +81,16 @@ class Engine:
     def workers(self):
         return len(self.client.scheduler_info(n_workers=-1)["workers"]) if self.client else 0
 
-    def grade(self, template, digest, settings, tasks):
-        """Submit ``tasks`` ([(student, files, extension)]); yield (student, answer, autograded) as each ends."""
+    def grade(self, template, digest, assignment, settings, tasks):
+        """Submit ``tasks`` ([(student, files, extension)]) of ``assignment`` under ``settings`` (a GradingSettings);
+        yield (student, StudentResult, autograded files) as each ends."""
         shared = self.client.scatter(template, broadcast=True, hash=False)
         # one task group ("grade", the key's first word) for the whole class: Dask queues a large group's
         # tasks on the scheduler and hands each to the next free worker; a group per student would be
         # assigned to workers all at once, by guesses of how long each takes
         run = uuid.uuid4().hex[:8]
         for student, files, extension in tasks:
-            future = self.client.submit(grade_student, shared, digest, settings, student, files, extension,
+            future = self.client.submit(grade_student, shared, digest, assignment, settings, student, files, extension,
                                         key=f"grade-{run}-{student}", pure=False)
             self.futures[future] = student
         for future in as_completed(list(self.futures), loop=self.client.loop):
@@ -97,14 +99,14 @@ class Engine:
 
     def _outcome(self, future, student):
         try:
-            answer, autograded = future.result()
-            return answer, autograded
+            result, autograded = future.result()
+            return result, autograded
         except KilledWorker as exc:
             reason = (f"the worker grading it died {self.retries + 1 if self.cluster else 'too many'} times "
                       f"(last on {getattr(exc, 'last_worker', '?')}); not retried again")
         except Exception as exc:  # the task's own machinery failed (not the submission: that is an answer)
             reason = f"grading failed on the worker: {type(exc).__name__}: {exc}"
-        return {"student": student, "status": "ungraded", "reason": reason[:300]}, {}
+        return StudentResult(student=student, reason=reason[:300]), {}
 
     def close(self):
         """Cancel what is still queued or running, then stop the embedded cluster."""

@@ -24,7 +24,8 @@ class Merger:
     def __init__(self, db_url, assignment):
         self.db_url, self.assignment, self.gb = db_url, assignment, None
 
-    def merge(self, answer, attempts=5):
+    def merge(self, result, attempts=5):
+        """Write a graded StudentResult's scores (what nbgrader wrote in its scratch gradebook) into the gradebook."""
         for attempt in range(attempts):
             try:
                 if self.gb is None:
@@ -32,7 +33,7 @@ class Merger:
                 with warnings.catch_warnings():
                     # nbgrader's add_submission trips an SQLAlchemy 2 autoflush warning (harmless; stock autograde too)
                     warnings.simplefilter("ignore", SAWarning)
-                    _merge(self.gb, self.assignment, answer)
+                    _merge(self.gb, self.assignment, result)
                 return
             except Exception as exc:
                 self.close(rollback=True)
@@ -48,15 +49,15 @@ class Merger:
             self.gb = None
 
 
-def _merge(gb, assignment, answer):
-    student = answer["student"]
+def _merge(gb, assignment, result):
+    student = result.student
     gb.update_or_create_student(student)
-    stamp = answer.get("timestamp")
+    stamp = result.timestamp
     if stamp:
         gb.update_or_create_submission(assignment, student, timestamp=datetime.datetime.fromisoformat(stamp))
     else:
         gb.update_or_create_submission(assignment, student)
-    for name, data in answer["notebooks"].items():
+    for name, data in result.notebooks.items():
         nb = gb.find_submission_notebook(name, assignment, student)
         nb.late_submission_penalty = data["late_penalty"]
         for grade in nb.grades:
@@ -86,29 +87,28 @@ def write_autograded(root, assignment, student, files):
 
 
 def add_scores(db_url, assignment, results):
-    """Each student's points per notebook and total, read back from the course gradebook. An entry
+    """Each student's points per notebook and total, read back from the course gradebook into their
+    StudentResult ({student: StudentResult}). An entry
     the gradebook does not hold (an earlier run's, before the gradebook was recreated or with
     another --db) becomes ungraded, with that reason, instead of stopping the command."""
     with Gradebook(db_url) as gb:
         max_by_notebook = {nb.name: nb.max_score for nb in gb.find_assignment(assignment).notebooks}
         for student, result in results.items():
-            result["max_scores"] = max_by_notebook
-            result["max_score"] = sum(max_by_notebook.values())
-            if result.get("status") != "graded":
+            result.max_scores = max_by_notebook
+            result.max_score = sum(max_by_notebook.values())
+            if not result.graded:
                 continue
             try:
                 submission = gb.find_submission(assignment, student)
             except MissingEntry:
-                for stale in ("scores", "grades", "score", "late_penalty"):
-                    result.pop(stale, None)
-                result.update(status="ungraded", reason="graded earlier, but not in this gradebook: grade again")
+                result.ungrade("graded earlier, but not in this gradebook: grade again")
                 continue
             notebooks = _submitted_notebooks(gb, submission)
-            result["scores"] = {nb.name: nb.score for nb in notebooks}
-            result["grades"] = {nb.name: {g.name: [g.score, g.max_score] for g in nb.grades} for nb in notebooks}
-            result["score"] = sum(result["scores"].values())
+            result.scores = {nb.name: nb.score for nb in notebooks}
+            result.grades = {nb.name: {g.name: [g.score, g.max_score] for g in nb.grades} for nb in notebooks}
+            result.score = sum(result.scores.values())
             # nbgrader keeps the penalty beside the score (formgrader and `nbgrader export` show both)
-            result["late_penalty"] = sum(nb.late_submission_penalty or 0 for nb in notebooks)
+            result.late_penalty = sum(nb.late_submission_penalty or 0 for nb in notebooks)
 
 
 def _submitted_notebooks(gb, submission):

@@ -13,21 +13,24 @@ import pathlib
 import time
 import uuid
 
+from autograde.grading.result import StudentResult
+
 
 def earlier_results(path, root, assignment):
-    """The entries of an earlier results.json whose students still have a submission."""
+    """{student: StudentResult} of an earlier results.json, for the students who still have a submission."""
     try:
         earlier = json.loads(pathlib.Path(path).read_text())
     except (OSError, ValueError):
         return {}
     if not isinstance(earlier, dict):
         return {}
-    return {student: r for student, r in earlier.items()
+    return {student: StudentResult.from_json({**r, "student": student}) for student, r in earlier.items()
             if isinstance(r, dict) and pathlib.Path(root, "submitted", student, assignment).is_dir()}
 
 
 def _notebooks(results):
-    return sorted(next(iter(results.values()), {}).get("max_scores", {}))
+    first = next(iter(results.values()), None)
+    return sorted(first.max_scores or {}) if first else []
 
 
 def _replace(path, text):
@@ -39,7 +42,9 @@ def _replace(path, text):
 
 
 def write_results(path, results):
-    _replace(path, json.dumps(results, indent=1, sort_keys=True, default=str))
+    """results.json: {student: StudentResult.to_json()}."""
+    _replace(path, json.dumps({student: r.to_json() for student, r in results.items()}, indent=1, sort_keys=True,
+                              default=str))
 
 
 def write_csv(path, results):
@@ -48,11 +53,9 @@ def write_csv(path, results):
     out = csv.writer(handle)
     out.writerow(["student", "status"] + notebooks + ["total", "late penalty", "max", "flags", "notes"])
     for student, r in sorted(results.items()):
-        graded = r.get("status") == "graded"
-        out.writerow([student, r.get("status")] + [f"{r['scores'].get(n, 0):g}" if graded else "" for n in notebooks]
-                     + [f"{r['score']:g}" if graded else "", f"{r.get('late_penalty', 0):g}" if graded else "",
-                        f"{r.get('max_score', 0):g}", len(r.get("flags", [])),
-                        "; ".join(r.get("notes", []) + ([r["reason"]] if r.get("reason") else []))])
+        out.writerow([student, r.status] + [f"{r.scores.get(n, 0):g}" if r.graded else "" for n in notebooks]
+                     + [f"{r.score:g}" if r.graded else "", f"{r.late_penalty or 0:g}" if r.graded else "",
+                        f"{r.max_score or 0:g}", len(r.flags), "; ".join(r.notes + ([r.reason] if r.reason else []))])
     _replace(path, handle.getvalue())
 
 
@@ -86,9 +89,8 @@ class Run:
         if not run or run.get("complete") or run.get("digest") != self.digest:
             return {}
         self.id = run.get("id", self.id)  # the same run, continued
-        return {student: entry for student, entry in earlier.items()
-                if entry.get("run") == self.id and entry.get("status") == "graded"
-                and student in hashes and entry.get("hashes") == hashes[student]}
+        return {student: result for student, result in earlier.items()
+                if result.run == self.id and result.graded and student in hashes and result.hashes == hashes[student]}
 
     def begin(self):
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -105,22 +107,20 @@ def score_table(results):
     header = ["student"] + [n.split("_")[0] for n in notebooks] + ["total", "flags", "status"]
     rows = []
     for student, r in sorted(results.items()):
-        graded = r.get("status") == "graded"
-        cells = [f"{r['scores'].get(n, 0):g}/{r['max_scores'][n]:g}" if graded else "-" for n in notebooks]
-        rows.append([student] + cells + [f"{r['score']:g}/{r['max_score']:g}" if graded else "-",
-                                         str(len(r.get("flags", [])) or ""),
-                                         "graded" if graded else f"UNGRADED: {r.get('reason')}"])
+        cells = [f"{r.scores.get(n, 0):g}/{r.max_scores[n]:g}" if r.graded else "-" for n in notebooks]
+        rows.append([student] + cells + [f"{r.score:g}/{r.max_score:g}" if r.graded else "-", str(len(r.flags) or ""),
+                                         "graded" if r.graded else f"UNGRADED: {r.reason}"])
     widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header) - 1)]
     line = lambda row: "  ".join([c.ljust(w) for c, w in zip(row, widths)] + [row[-1]])  # noqa: E731
     return "\n".join([line(header), line(["-" * w for w in widths] + ["-" * 6])] + [line(r) for r in rows])
 
 
 def summary(results, report_dir, report, elapsed):
-    graded = [r for r in results.values() if r.get("status") == "graded"]
-    flagged = [s for s, r in results.items() if r.get("flags")]
+    graded = [r for r in results.values() if r.graded]
+    flagged = [s for s, r in results.items() if r.flags]
     lines = [f"\n{len(graded)} graded, {len(results) - len(graded)} ungraded, {len(flagged)} flagged, in {elapsed:.0f} s"]
     for student, r in sorted(results.items()):
-        lines += [f"  note {student}: {note}" for note in r.get("notes", [])]
+        lines += [f"  note {student}: {note}" for note in r.notes]
     lines.append(f"scores: {pathlib.Path(report_dir) / 'scores.csv'}")
     if report:
         lines.append(f"class report: {pathlib.Path(report_dir) / 'report.html'}")

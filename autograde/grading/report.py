@@ -25,6 +25,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from autograde.content import mistakes, notebooks  # noqa: E402
 from autograde.content.checking import KNOWN_MISTAKE as MARKER  # noqa: E402
+from autograde.grading.result import StudentResult  # noqa: E402
 
 
 def _png(fig):
@@ -43,9 +44,9 @@ def mistakes_found(root, assignment, results):
     entries = mistakes.all_mistakes()
     found = collections.defaultdict(set)
     for student, result in results.items():
-        if result.get("status") != "graded":
+        if not result.graded:
             continue
-        for name, grades in result.get("grades", {}).items():
+        for name, grades in (result.grades or {}).items():
             path = pathlib.Path(root, "autograded", student, assignment, f"{name}.ipynb")
             if not path.exists():
                 continue
@@ -66,9 +67,9 @@ def pass_rates(results):
     """{(notebook, grade id): (students with full points, students graded)}."""
     rates = collections.defaultdict(lambda: [0, 0])
     for result in results.values():
-        if result.get("status") != "graded":
+        if not result.graded:
             continue
-        for name, grades in result.get("grades", {}).items():
+        for name, grades in (result.grades or {}).items():
             for grade_id, (score, most) in grades.items():
                 rates[(name, grade_id)][0] += (score or 0) >= most
                 rates[(name, grade_id)][1] += 1
@@ -76,7 +77,7 @@ def pass_rates(results):
 
 
 def histogram(results):
-    totals = [100 * r["score"] / r["max_score"] for r in results.values() if r.get("status") == "graded" and r.get("max_score")]
+    totals = [100 * r.score / r.max_score for r in results.values() if r.graded and r.max_score]
     fig, ax = plt.subplots(figsize=(7, 3.2))
     ax.hist(totals, bins=[i * 5 for i in range(21)], color="#4c72b0", edgecolor="white")
     ax.set_xlabel("total score (% of the maximum)")
@@ -119,36 +120,36 @@ TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(pathlib.Path(__fil
 
 def report_data(root, assignment, results):
     """What the template shows, as plain values (the template escapes every one)."""
-    graded = {s: r for s, r in sorted(results.items()) if r.get("status") == "graded"}
-    totals = [r["score"] for r in graded.values()]
-    most = next(iter(graded.values()))["max_score"] if graded else 0
+    graded = {s: r for s, r in sorted(results.items()) if r.graded}
+    totals = [r.score for r in graded.values()]
+    most = next(iter(graded.values())).max_score if graded else 0
     found = mistakes_found(root, assignment, results)
     rates = pass_rates(results)
     ranked = sorted(found.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    names = sorted(next(iter(graded.values()))["max_scores"]) if graded else []
+    names = sorted(next(iter(graded.values())).max_scores) if graded else []
     return {
         "assignment": assignment,
         "stats": [("submissions", len(results)), ("graded", len(graded)), ("ungraded", len(results) - len(graded)),
                   ("mean", f"{statistics.mean(totals):.1f}/{most:g}" if totals else "-"),
                   ("median", f"{statistics.median(totals):g}/{most:g}" if totals else "-"),
-                  ("flagged", sum(bool(r.get("flags")) for r in results.values()))],
+                  ("flagged", sum(bool(r.flags) for r in results.values()))],
         "histogram": histogram(results) if graded else None,
         "pass_rates": pass_rate_chart(rates) if graded else None,
         "mistakes_chart": mistakes_chart(found) if found else None,
         "mistakes": [{"id": mistake_id, "entry": mistakes.get(mistake_id), "count": len(students),
                       "who": ", ".join(students[:12]) + (" ..." if len(students) > 12 else "")}
                      for mistake_id, students in ranked],
-        "flags": [dict(f, student=student) for student, r in sorted(results.items()) for f in r.get("flags", [])],
-        "notes": [{"student": s, "status": r.get("status", ""),
-                   "what": "; ".join(r.get("notes", []) + ([r["reason"]] if r.get("reason") else []))}
-                  for s, r in sorted(results.items()) if r.get("status") != "graded" or r.get("notes")],
+        "flags": [dict(f, student=student) for student, r in sorted(results.items()) for f in r.flags],
+        "notes": [{"student": s, "status": r.status, "what": "; ".join(r.notes + ([r.reason] if r.reason else []))}
+                  for s, r in sorted(results.items()) if not r.graded or r.notes],
         "notebooks": names,
-        "scores": [{"student": s, "per_notebook": [f"{r['scores'].get(n, 0):g}" for n in names],
-                    "total": f"{r['score']:g}/{r['max_score']:g}"} for s, r in graded.items()],
+        "scores": [{"student": s, "per_notebook": [f"{r.scores.get(n, 0):g}" for n in names],
+                    "total": f"{r.score:g}/{r.max_score:g}"} for s, r in graded.items()],
     }
 
 
 def build_report(root, assignment, results, path):
+    """report.html of ``results`` ({student: StudentResult}) at ``path``."""
     page = TEMPLATES.get_template("report.html").render(**report_data(root, assignment, results))
     pathlib.Path(path).write_text(page)
     return path
@@ -158,7 +159,8 @@ def main(argv=None):
     args = list(sys.argv[1:] if argv is None else argv)
     assignment = args[0] if args else "rnn"
     folder = pathlib.Path("reports", assignment)
-    results = json.loads((folder / "results.json").read_text())
+    results = {student: StudentResult.from_json({**entry, "student": student})
+               for student, entry in json.loads((folder / "results.json").read_text()).items()}
     print(build_report(".", assignment, results, folder / "report.html"))
 
 

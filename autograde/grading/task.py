@@ -3,29 +3,31 @@
 ``grade_student`` gets everything as data: the template course (a tar archive, unpacked
 once per worker process), the run's settings, the student's id and submitted files as
 bytes. It writes them to a private scratch folder on the worker's machine, runs
-``autograde.grading.child`` (nbgrader with the course's config) in a child process, and
-returns the answer and the autograded notebooks as data: workers need no filesystem in
-common with the command. The child process is forked by a fork server of the worker
-(``child --serve``), which has imported nbgrader once: a student costs no imports.
+``autograde.grading.child`` (nbgrader with the course's config) in a grading process of its
+own, and returns the StudentResult and the autograded notebooks as data: workers need no
+filesystem in common with the command. The grading process is started with
+``multiprocessing``'s forkserver start method: the worker's forkserver has imported nbgrader
+and the course's checks once (``autograde.grading.preload``) and forks one process per
+student, so a student costs no imports. The task goes to it, and its result comes back, over a
+Unix socket pair in the one wire format (``autograde.runtime.wire``).
 
-The child process runs in a session of its own under a hard wall-clock limit; at the
+The grading process runs in a session of its own under a hard wall-clock limit; at the
 limit, or when the task is cancelled (Ctrl-C in the command), its whole process tree is
 killed, kernels included (a kernel runs in a session of its own, so the tree is read
 before anything is killed). A hung or dead submission therefore costs its own task, never
-the worker. If the worker process itself dies, the child dies with it
-(``PR_SET_PDEATHSIG``), the kernels notice their parent is gone, and Dask's nanny starts a
-new worker while the scheduler gives the task to another one.
+the worker. If the worker process itself dies, the grading process sees the worker's end of its
+socket close and kills itself, the kernels notice their parent is gone, and Dask's nanny starts
+a new worker while the scheduler gives the task to another one.
 """
-import contextlib
 import io
-import json
+import multiprocessing
+import multiprocessing.connection
+import multiprocessing.forkserver
 import os
 import pathlib
-import select
 import shutil
 import signal
-import subprocess
-import sys
+import socket
 import tarfile
 import tempfile
 import threading
@@ -33,9 +35,13 @@ import time
 
 import psutil
 
+from autograde.grading.result import StudentResult
+from autograde.runtime import wire
+
 _TEMPLATES = {}   # {sha256 of the archive: unpacked folder}, per worker process
 _LOCK = threading.Lock()
 POLL = 0.25       # seconds between checks of the child, the limit and cancellation
+ANSWER_LIMIT = 64 * 2**20  # bytes of a grading process's answer (grades, comments, notes, a log's tail)
 
 
 def scratch_base():
@@ -96,6 +102,10 @@ def kill_tree(pid):
             process.kill()
         except psutil.Error:
             pass
+    try:  # in case it was stopped before it made its session
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
     psutil.wait_procs(family, timeout=5)
 
 
@@ -106,111 +116,78 @@ def _is_group_leader(pid):
         return False
 
 
-class ForkServer:
-    """``autograde.grading.child --serve`` for one worker thread: it forks one grading process per
-    student from a process that has done the imports (seconds) already."""
+def grading_context():
+    """multiprocessing's forkserver context of this worker process, its server preloading what grading needs.
 
-    def __init__(self, base=None):
-        env = dict(os.environ, AUTOGRADE_GRADING_PARENT=str(os.getpid()))
-        # nbgrader calls the `alembic` executable of its own environment
-        env["PATH"] = os.pathsep.join([str(pathlib.Path(sys.executable).parent), env.get("PATH", "")])
-        base = pathlib.Path(base or scratch_base())
-        base.mkdir(parents=True, exist_ok=True)
-        with open(base / "forkserver.log", "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "autograde.grading.child", "--serve"],
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env,
-                                         cwd=base, start_new_session=True)
-        self.buffer = b""
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def readline(self, timeout):
-        """The next line from the server, or None when none came within ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self.buffer:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.proc.stdout], [], [], left)[0]:
-                return None
-            chunk = os.read(self.proc.stdout.fileno(), 4096)
-            if not chunk:
-                raise EOFError("the fork server exited")
-            self.buffer += chunk
-        line, self.buffer = self.buffer.split(b"\n", 1)
-        return line.decode()
-
-    def start(self, template, job):
-        """Fork a grading process for ``job``; returns its pid."""
-        self.proc.stdin.write(f"{template}\t{job}\n".encode())
-        self.proc.stdin.flush()
-        line = self.readline(300)  # the first request waits for the server's imports
-        if not line or not line.startswith("started "):
-            raise EOFError(f"the fork server did not start a grading process ({line!r})")
-        return int(line.split()[1])
-
-    def stop(self):
-        if self.alive():
-            kill_tree(self.proc.pid)
-        self.proc.wait()
-
-
-_IDLE_SERVERS = []  # this worker process's fork servers that grade nobody right now
-_IDLE_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def fork_server():
-    """A fork server of this worker process for the time of one student (one per thread at a time)."""
-    server = None
-    with _IDLE_LOCK:
-        while _IDLE_SERVERS and server is None:
-            candidate = _IDLE_SERVERS.pop()
-            server = candidate if candidate.alive() else None
-    server = server or ForkServer()
-    try:
-        yield server
-    finally:
-        if server.alive():
-            with _IDLE_LOCK:
-                _IDLE_SERVERS.append(server)
+    A Dask worker is a daemonic process (``distributed.worker.daemon``), which multiprocessing forbids to
+    start processes; its grading processes need no such guard (each dies with its task:
+    ``child.die_with_task``), so this process is declared non-daemonic first."""
+    multiprocessing.current_process().daemon = False
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__, "autograde.grading.preload"])
+    return context
 
 
 def warm_up(dask_worker=None):
-    """Start a fork server in this worker before its first student: its imports overlap with the
-    command's preparations (the engine runs this on every worker when it connects)."""
-    base = os.environ.get("AUTOGRADE_SCRATCH") or getattr(dask_worker, "local_directory", None)
-    with _IDLE_LOCK:
-        if not any(s.alive() for s in _IDLE_SERVERS):
-            _IDLE_SERVERS.append(ForkServer(base))
+    """Start this worker's forkserver before its first student: its imports overlap with the command's
+    preparations (the engine runs this on every worker when it connects)."""
+    grading_context()
+    multiprocessing.forkserver.ensure_running()
     return os.getpid()
 
 
-def _run_child(template_folder, job, started, limit):
-    """Run the grading process of ``job`` until it ends, the limit passes, or the task is cancelled;
-    returns (why it was stopped, or None; its exit status, or None)."""
-    with fork_server() as server:
+def _run_child(task, started, limit):
+    """Run the grading process of ``task`` until it ends, the limit passes, or the task is cancelled;
+    returns (its StudentResult message or None, why it was stopped or None, its exit status or None)."""
+    ours, theirs = socket.socketpair()
+    try:
+        process = grading_context().Process(target=_grading_process, args=(theirs,), name=f"grade {task['student']}")
         try:
-            pid = server.start(template_folder, job)
-        except (EOFError, OSError):  # it died since its last student
-            server.stop()
-            return "the grading process could not be started (its fork server died)", None
-        stopped = None
-        while True:
-            try:
-                line = server.readline(POLL)
-            except EOFError:  # the server died, and its grading process with it
-                kill_tree(pid)
-                return stopped or "the grading process was lost (its fork server died)", None
-            if line and line.startswith(f"exited {pid} "):
-                return stopped, int(line.split()[2])
-            if stopped:
-                continue  # killed: wait until the server has reaped it
+            process.start()
+        except OSError as exc:
+            return None, f"the grading process could not be started ({exc})", None
+        finally:
+            theirs.close()
+        try:
+            wire.send(ours, task)
+        except OSError:  # it died before it read its task: its exit status says so below
+            pass
+        answer, stopped, watched = None, None, [process.sentinel, ours]
+        while process.exitcode is None:
+            for ready in multiprocessing.connection.wait(watched, POLL):
+                if ready is ours:
+                    watched.remove(ours)
+                    answer = _receive(ours)
+            if process.exitcode is not None:
+                break
             if time.monotonic() - started > limit:
-                stopped = f"grading took longer than {limit:.0f} s; stopped"
+                stopped = f"grading took longer than {limit / 60:g} minutes; stopped"
             elif _cancelled():
                 stopped = "cancelled"
             if stopped:
-                kill_tree(pid)
+                kill_tree(process.pid)
+                process.join()
+        if answer is None and not stopped:  # it ended before its answer was read: the answer waits in the socket
+            answer = _receive(ours)
+        code = process.exitcode
+        process.close()
+        return answer, stopped, code
+    finally:
+        ours.close()
+
+
+def _grading_process(channel):
+    """The target of a grading process (``child`` is imported in the forkserver, not in the worker)."""
+    from autograde.grading import child
+    child.serve_one(channel)
+
+
+def _receive(channel):
+    """The grading process's answer on ``channel``; None when it sent none (it died, or was killed)."""
+    try:
+        return wire.receive(channel, ANSWER_LIMIT)
+    except (wire.Closed, wire.Malformed, OSError):
+        return None
 
 
 def _write_files(folder, files):
@@ -233,26 +210,26 @@ def _tail(path, chars=4000):
         return ""
 
 
-def grade_student(template, digest, settings, student, files, extension=None):
-    """Grade one student; returns (answer dict, {autograded file: bytes}). Never raises for the
-    submission's sake: what went wrong is the answer's ``reason``."""
+def grade_student(template, digest, assignment, settings, student, files, extension=None):
+    """Grade one student of ``assignment`` under ``settings`` (a GradingSettings); returns
+    (StudentResult, {autograded file: bytes}). Never raises for the submission's sake: what went wrong is the result's ``reason``."""
     started = time.monotonic()
-    limit = float(settings["student_timeout"])
+    limit = settings.student_seconds()
     template_folder = unpacked(template, digest)
     job = pathlib.Path(tempfile.mkdtemp(prefix="grade-", dir=scratch_base()))
     try:
         _write_files(job / "submission", files)
         (job / "submission").mkdir(exist_ok=True)
-        (job / "task.json").write_text(json.dumps({"student": student, "settings": settings, "extension": extension}))
-        stopped, code = _run_child(template_folder, job, started, limit)
-        answer_file = job / "answer.json"
-        if stopped or not answer_file.exists():
+        task = {"template": str(template_folder), "job": str(job), "student": student, "assignment": assignment,
+                "limits": [[section, trait, value] for (section, trait), value in settings.kernel_limits().items()],
+                "extension": extension}
+        answer, stopped, code = _run_child(task, started, limit)
+        if stopped or answer is None:
             reason = stopped or f"the grading process exited ({code}) without an answer"
-            return {"student": student, "status": "ungraded", "reason": reason,
-                    "log": _tail(job / "child.log")}, {}
-        answer = json.loads(answer_file.read_text())
-        answer["seconds"] = round(time.monotonic() - started, 1)
+            return StudentResult(student=student, reason=reason, log=_tail(job / "child.log")), {}
+        result = StudentResult.from_json(answer)
+        result.seconds = round(time.monotonic() - started, 1)
         autograded = _read_files(job / "autograded") if (job / "autograded").is_dir() else {}
-        return answer, autograded
+        return result, autograded
     finally:
         shutil.rmtree(job, ignore_errors=True)
