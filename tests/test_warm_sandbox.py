@@ -5,6 +5,7 @@ folder gets another sandbox; a kernel that kills the warm parent costs nothing t
 """
 import asyncio
 import json
+import os
 import shutil
 import subprocess
 import uuid
@@ -163,3 +164,23 @@ def test_the_folder_copy_holds_the_helper_package_without_bytecode(tmp_path):
     assert copy_folder(release, copy, 1000, 2**30) == []
     assert sorted(p.relative_to(copy) for p in copy.rglob("*") if p.is_file()) == expected
     assert any(p.parts[0] == "rnn_helpers" for p in expected)
+
+
+def test_a_sandbox_folder_whose_grader_was_killed_goes_with_the_next_sandbox(tmp_path, monkeypatch):
+    """A grader killed with SIGKILL cannot remove its sandboxes' folders: the next sandbox made on the
+    machine removes each folder whose owner no longer runs, and only those."""
+    from autograde.runtime.kernels import cgroups
+    monkeypatch.setattr(cgroups, "shared_folder_base", lambda: str(tmp_path))
+    killed = subprocess.Popen(["sleep", "60"])
+    owner = cgroups._identity(killed.pid)
+    killed.kill()
+    killed.wait()
+    orphan, live, unowned = (tmp_path / f"autograde-{kind}-{name}" for kind, name in
+                             (("warm", "orphan"), ("kernel", "live"), ("kernel", "unowned")))
+    for folder in (orphan, live, unowned):
+        (folder / "ipc").mkdir(parents=True)
+    (orphan / cgroups.OWNER_FILE).write_text(owner)
+    (live / cgroups.OWNER_FILE).write_text(cgroups._identity(1))  # a process that runs
+    made = cgroups.sandbox_folder("autograde-kernel-")
+    assert not orphan.exists() and live.exists() and unowned.exists()
+    assert made.parent == tmp_path and (made / cgroups.OWNER_FILE).read_text() == cgroups._identity(os.getpid())

@@ -1,16 +1,28 @@
-"""Control groups of a sandbox: a bound on its processes (pids) and on its memory, tmpfs pages included.
+"""A sandbox's host resources: its control groups (a bound on its processes and its memory, tmpfs pages
+included) and the folder it shares with the grader.
 
 bubblewrap's namespaces hide the host from a kernel, but do not bound what it consumes: a fork bomb
 or a tmpfs filled to its size would still weigh on the machine. Where the grader may make cgroups
 (cgroup v1 hierarchies, or v2 with the controller enabled below the grader's own), every sandbox gets
 its own, whose limits are the kernel's (``SandboxedKernelManager.max_processes``,
 ``LimitedKernelManager.memory_limit``); elsewhere the sandbox relies on its rlimits alone.
+
+A sandbox's folder on the host (``sandbox_folder``) is removed with its kernel; one whose grader was
+killed (SIGKILL, a lost machine) cannot be, so each folder names its owner, and making a new one first
+removes those whose owner has gone.
 """
 import contextlib
 import functools
 import os
 import pathlib
+import shutil
+import tempfile
 import time
+
+import psutil
+
+SANDBOX_PREFIXES = ("autograde-kernel-", "autograde-warm-")
+OWNER_FILE = "owner"  # in a sandbox's folder, beside (never inside) what the kernel sees: "PID START_TIME"
 
 
 @functools.lru_cache(maxsize=None)
@@ -22,6 +34,38 @@ def shared_folder_base():
     if os.access("/dev/shm", os.W_OK) and hierarchies("memory"):
         return "/dev/shm"
     return None
+
+
+def sandbox_folder(prefix):
+    """A new folder for a sandbox (``prefix``: one of ``SANDBOX_PREFIXES``) in ``shared_folder_base()``, owned
+    by this process; the folders of sandboxes whose owner is gone are removed first."""
+    base = pathlib.Path(shared_folder_base() or tempfile.gettempdir())
+    sweep_orphans(base)
+    folder = pathlib.Path(tempfile.mkdtemp(prefix=prefix, dir=base))
+    (folder / OWNER_FILE).write_text(_identity(os.getpid()))
+    return folder
+
+
+def sweep_orphans(base):
+    """Remove the sandbox folders in ``base`` whose owner process no longer runs (a folder without an owner
+    file is being made, or is not ours: kept)."""
+    for prefix in SANDBOX_PREFIXES:
+        for folder in base.glob(prefix + "*"):
+            try:
+                pid, _ = owner = (folder / OWNER_FILE).read_text().split()
+            except (OSError, ValueError):
+                continue
+            if _identity(int(pid)) != " ".join(owner):
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def _identity(pid):
+    """``PID START_TIME`` of a running process ("" when none runs with ``pid``): a pid reused by another
+    process has another start time."""
+    try:
+        return f"{pid} {psutil.Process(pid).create_time():.2f}"
+    except (psutil.Error, ValueError):
+        return ""
 
 
 class KernelCgroup:

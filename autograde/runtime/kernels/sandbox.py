@@ -34,12 +34,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 
 import psutil
 from traitlets import Bool, Integer, List, Unicode
 
-from autograde.runtime.kernels.cgroups import make_cgroup, shared_folder_base
+from autograde.runtime.kernels.cgroups import make_cgroup, sandbox_folder
 from autograde.runtime.kernels.limits import LimitedKernelManager
 from autograde.runtime.kernels.view import (SEED, SEED_COMMAND, copy_folder, course_root, matplotlib_cache, package_folder,
                                            python_folders, sandbox_view)
@@ -127,7 +126,7 @@ class SandboxedKernelManager(LimitedKernelManager):
                 raise SandboxUnavailable(
                     f"the grading sandbox cannot start here: {problem}. Submissions are untrusted code; to grade "
                     f"without the sandbox anyway, set c.SandboxedKernelManager.sandbox = False in nbgrader_config.py.")
-            self._sandbox_folder = pathlib.Path(tempfile.mkdtemp(prefix="autograde-kernel-", dir=shared_folder_base()))
+            self._sandbox_folder = sandbox_folder("autograde-kernel-")
             cwd = pathlib.Path(kw.get("cwd") or os.getcwd()).resolve()
             if self.warm_start:
                 self._warm = WarmSandbox.for_folder(self, cwd)

@@ -15,13 +15,12 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 
 import psutil
 
 from autograde.runtime import wire
-from autograde.runtime.kernels.cgroups import make_cgroup, shared_folder_base
+from autograde.runtime.kernels.cgroups import make_cgroup, sandbox_folder
 from autograde.runtime.kernels.view import copy_folder
 
 
@@ -104,7 +103,7 @@ class WarmSandbox:
         return warm
 
     def __init__(self, km, cwd, python, timeout=60):
-        self.folder = pathlib.Path(tempfile.mkdtemp(prefix="autograde-warm-", dir=shared_folder_base()))
+        self.folder = sandbox_folder("autograde-warm-")
         self.busy, self.kernels = True, 0  # busy from when a kernel is asked for until clean()
         (self.folder / "ipc").mkdir()
         self.work = self.folder / "work"
