@@ -38,7 +38,12 @@ def test_every_limit_is_the_course_configs(course):
     assert [getattr(settings, field) for field, _, _ in LIMITS] == [17, 3 * 2**30, 321, 999, 12345, 54321, 77, 9]
     assert settings.student_seconds() == 9 * 60
     # what a grading process writes into the scratch course's config: the same values, in the same sections
-    assert settings.kernel_limits()[("LimitedKernelManager", "memory_limit")] == 3 * 2**30
+    assert settings.kernel_limits()[("SandboxedKernelManager", "memory_limit")] == 3 * 2**30
+    # a value set for the class grading runs counts over one set for a class it derives from, as in nbgrader
+    with open(course / "nbgrader_config.py", "a") as config:
+        config.write("c.SandboxedKernelManager.memory_limit = 2 * 2**30\nc.GradedExecute.timeout = 19\n")
+    settings = GradingSettings.from_config(course)
+    assert (settings.memory_limit, settings.cell_timeout) == (2 * 2**30, 19)
     assert ("GradeClass", "student_time_limit") not in settings.kernel_limits()
 
 

@@ -15,9 +15,7 @@ from traitlets.config import Configurable
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograde.runtime.judge.execute import GradedExecute
-from autograde.runtime.kernels.limits import LimitedExecute, LimitedKernelManager
 from autograde.runtime.kernels.sandbox import SandboxedKernelManager
-from nbgrader.preprocessors import Execute
 
 
 class GradeClass(Configurable):
@@ -29,17 +27,29 @@ class GradeClass(Configurable):
                                           "ungraded with the reason.").tag(config=True)
 
 
-# (field, configurable class, trait): where each limit is set in nbgrader_config.py
+# (field, configurable class, trait): where each limit is set in nbgrader_config.py. The classes are those that
+# grading runs (its Execute step and kernel manager), so a value set on any class they derive from counts, as
+# it does in nbgrader, and a run's override, written in the class's own section, wins over it.
 LIMITS = (
-    ("cell_timeout", Execute, "timeout"),                                  # seconds per cell
-    ("memory_limit", LimitedKernelManager, "memory_limit"),                # bytes of address space per kernel; 0: none
-    ("submission_time_limit", GradedExecute, "submission_time_limit"),     # seconds for a submission's notebooks
-    ("output_limit", LimitedExecute, "output_limit"),                      # characters of printed text per cell
-    ("output_bytes_limit", LimitedExecute, "output_bytes_limit"),          # bytes of one display
-    ("notebook_bytes_limit", LimitedExecute, "notebook_bytes_limit"),      # bytes of a notebook's outputs
-    ("max_processes", SandboxedKernelManager, "max_processes"),            # processes of a kernel's sandbox
-    ("student_time_limit", GradeClass, "student_time_limit"),              # minutes per grading process
+    ("cell_timeout", GradedExecute, "timeout"),                              # seconds per cell
+    ("memory_limit", SandboxedKernelManager, "memory_limit"),                # bytes of address space per kernel; 0: none
+    ("submission_time_limit", GradedExecute, "submission_time_limit"),       # seconds for a submission's notebooks
+    ("output_limit", GradedExecute, "output_limit"),                         # characters of printed text per cell
+    ("output_bytes_limit", GradedExecute, "output_bytes_limit"),             # bytes of one display
+    ("notebook_bytes_limit", GradedExecute, "notebook_bytes_limit"),         # bytes of a notebook's outputs
+    ("max_processes", SandboxedKernelManager, "max_processes"),              # processes of a kernel's sandbox
+    ("student_time_limit", GradeClass, "student_time_limit"),                # minutes per grading process
 )
+
+
+def configured(config, configurable, trait):
+    """The value of ``configurable``'s ``trait`` under ``config``, as traitlets resolves it: the section of the
+    most derived class in its MRO that sets it, else the trait's default."""
+    for cls in configurable.__mro__:
+        section = getattr(cls, "__name__", None)
+        if section in config and trait in config[section]:
+            return config[section][trait]
+    return configurable.class_traits()[trait].default_value
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -72,9 +82,7 @@ class GradingSettings:
         config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
         limits = {}
         for field, configurable, trait in LIMITS:
-            section = config[configurable.__name__] if configurable.__name__ in config else {}
-            value = section[trait] if trait in section else configurable.class_traits()[trait].default_value
-            limits[field] = int(value or 0)
+            limits[field] = int(configured(config, configurable, trait) or 0)
         given = {name: value for name, value in overrides.items() if value is not None}
         if "students" in given:
             given["students"] = tuple(given["students"])
