@@ -47,12 +47,12 @@ os.read(started, 1)  # the cell ends once the sleep runs, however busy the machi
 '''
 
 
-def run(folder, code, warm=True, kills_its_sandbox=False):
+def run(folder, code, warm=True, kills_its_sandbox=False, **config):
     """Start a kernel for ``folder``, run ``code``, stop it; (what it printed, its manager).
     ``kills_its_sandbox``: the code kills the sandbox's warm parent, which may take the kernel
     down before it replies (bubblewrap ends the sandbox when its child ends): wait for that."""
     async def go():
-        km = SandboxedKernelManager(warm_start=warm)
+        km = SandboxedKernelManager(warm_start=warm, **config)
         await km.start_kernel(cwd=str(folder))
         kc = km.client()
         kc.start_channels()
@@ -184,3 +184,15 @@ def test_a_sandbox_folder_whose_grader_was_killed_goes_with_the_next_sandbox(tmp
     made = cgroups.sandbox_folder("autograde-kernel-")
     assert not orphan.exists() and live.exists() and unowned.exists()
     assert made.parent == tmp_path and (made / cgroups.OWNER_FILE).read_text() == cgroups._identity(os.getpid())
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_a_read_only_folder_in_tmp_is_seen_in_the_kernels_private_tmp(folders, tmp_path_factory, warm):
+    """A course and its environment may be checked out under /tmp (a CI runner's clone): what the view
+    binds from there is bound into the kernel's private /tmp, not hidden by it."""
+    data = tmp_path_factory.mktemp("data")
+    assert str(data).startswith("/tmp/")
+    (data / "corpus.txt").write_text("names")
+    printed, _ = run(folders[0], f"print(open({str(data / 'corpus.txt')!r}).read())", warm,
+                     read_only_paths=[str(data)])
+    assert printed == "names\n"

@@ -154,15 +154,17 @@ class SandboxedKernelManager(LimitedKernelManager):
         work, fonts = place / "work", place / "matplotlib"
         hidden_grader = package_folder("autograde") if self.hide_grader else None
         args = [self._bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--die-with-parent"]
+        # the private /dev, /proc and /tmp first: a folder of the view that lies in /tmp (a course and its
+        # environment checked out there) is then bound into the kernel's /tmp, not hidden by it
+        args += ["--dev", "/dev", "--size", str(int(self.shm_size)), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
+                 "--proc", "/proc", "--size", str(int(self.tmp_size)), "--tmpfs", "/tmp"]
         for kind, source, target in sandbox_view(self.read_only_paths, hidden_grader, self._etc(place), course_root(cwd)):
             args += [kind, target] if kind in ("--dir", "--tmpfs") else [kind, source, target]
         if hidden_grader is None:  # the hidden checks run in the kernel: it must import them
             grader = package_folder("autograde")
             if grader is not None:
                 args += ["--ro-bind", str(grader), str(grader)]
-        args += ["--dev", "/dev", "--size", str(int(self.shm_size)), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
-                 "--proc", "/proc", "--size", str(int(self.tmp_size)), "--tmpfs", "/tmp",
-                 "--size", str(int(self.folder_size)), "--tmpfs", str(cwd),
+        args += ["--size", str(int(self.folder_size)), "--tmpfs", str(cwd),
                  "--ro-bind", str(work), f"{SEED}/folder", "--bind", str(ipc), str(ipc)]
         # a fresh IPython profile in the private /tmp: nothing carries over, except the startup file that
         # records what the submission tries (read-only), and a copy of matplotlib's font list (building
