@@ -101,15 +101,7 @@ def function_parts(course):
         reachable = {g for g, (other, _) in answers.items() if other == name}
         reachable |= {g for used in loads[name].values() for g in used}
         direct[function] = {g for g in reachable - {function} if re.search(rf"\b{g}\(", source)}
-    closure = {}
-    for function in answers:
-        seen, todo = set(), set(direct[function])
-        while todo:
-            part = todo.pop()
-            seen.add(part)
-            todo |= direct[part] - seen
-        closure[function] = seen
-    return closure
+    return notebooks.transitive_calls(direct)
 
 
 def mistake_rounds(course):

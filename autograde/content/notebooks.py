@@ -116,3 +116,17 @@ def function_source(fn, rename_to):
     source = textwrap.dedent(inspect.getsource(fn))
     source = source[source.index(f"def {fn.__name__}("):]
     return source.replace(f"def {fn.__name__}(", f"def {rename_to}(", 1)
+
+
+def transitive_calls(direct):
+    """{function: every function it calls, directly or through others}, from ``direct``
+    ({function: the functions its own source calls})."""
+    closure = {}
+    for function in direct:
+        seen, todo = set(), set(direct[function])
+        while todo:
+            part = todo.pop()
+            seen.add(part)
+            todo |= direct.get(part, set()) - seen
+        closure[function] = seen
+    return closure

@@ -88,16 +88,8 @@ class Course:
         """{function: the functions of the same notebook its answer cell uses, directly or not}."""
         cells = {notebooks.grade_id(c): c.source for c in notebooks.read(self.folder("source") / f"{name}.ipynb").cells
                  if notebooks.is_answer(c)}
-        direct = {f: {g for g in cells if g != f and re.search(rf"\b{g}\(", src)} for f, src in cells.items()}
-        closure = {}
-        for f in cells:
-            seen, todo = set(), set(direct[f])
-            while todo:
-                g = todo.pop()
-                seen.add(g)
-                todo |= direct[g] - seen
-            closure[f] = seen
-        return closure
+        return notebooks.transitive_calls({f: {g for g in cells if g != f and re.search(rf"\b{g}\(", src)}
+                                           for f, src in cells.items()})
 
     def dependents(self, name, function=None):
         """The notebooks that run ``function`` from notebook ``name`` (any of its functions when
