@@ -338,14 +338,15 @@ def parser():
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("assignment", nargs="?", default="rnn", help="the assignment to grade (default: %(default)s)")
     p.add_argument("--root", default=".", help="the course root, which holds nbgrader_config.py (default: here)")
-    p.add_argument("--students", nargs="+", default=["*"], metavar="GLOB",
+    p.add_argument("--students", nargs="+", metavar="GLOB",
                    help="grade only these student ids (shell patterns; default: everyone)")
     p.add_argument("-j", "--jobs", type=_count(1),
                    help="worker processes of the local cluster (default: one per core; ignored with --scheduler)")
     p.add_argument("--scheduler", metavar="ADDRESS", type=_scheduler,
                    help="grade on an existing Dask cluster, e.g. tcp://host:8786, instead of a local one")
-    p.add_argument("--retries", type=_count(0), default=2,
-                   help="times a student is graded again after its worker died (local cluster; default: %(default)s)")
+    p.add_argument("--retries", type=_count(0),
+                   help="times a student is graded again after its worker died (local cluster; default: "
+                        f"{GradingSettings.retries})")
     p.add_argument("--timeout", type=_count(1), help="seconds per cell (default: Execute.timeout of nbgrader_config.py)")
     p.add_argument("--student-timeout", type=_count(1), metavar="MINUTES",
                    help="minutes after which a student's grading process is stopped, if it has not ended by "

@@ -157,6 +157,7 @@ def _run_child(task, started, limit):
             for ready in multiprocessing.connection.wait(watched, POLL):
                 if ready is ours:
                     watched.remove(ours)
+                    ours.settimeout(max(POLL, limit - (time.monotonic() - started)))  # a deadline for the rest
                     answer = _receive(ours)
             if process.exitcode is not None:
                 break
