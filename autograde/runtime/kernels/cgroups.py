@@ -52,20 +52,22 @@ def sweep_orphans(base):
     for prefix in SANDBOX_PREFIXES:
         for folder in base.glob(prefix + "*"):
             try:
-                pid, _ = owner = (folder / OWNER_FILE).read_text().split()
+                pid, _ = (folder / OWNER_FILE).read_text().split()
             except (OSError, ValueError):
                 continue
-            if _identity(int(pid)) != " ".join(owner):
+            if not _identity(int(pid)):  # only a folder whose owner is surely gone: a pid that runs keeps it
                 shutil.rmtree(folder, ignore_errors=True)
 
 
 def _identity(pid):
-    """``PID START_TIME`` of a running process ("" when none runs with ``pid``): a pid reused by another
-    process has another start time."""
+    """``PID START_TIME`` of a running process, "" when no process runs with ``pid`` (recorded for whoever
+    reads a folder; the sweep keeps a folder whose pid runs, even if reused: a leak, never a live folder lost)."""
     try:
         return f"{pid} {psutil.Process(pid).create_time():.2f}"
-    except (psutil.Error, ValueError):
+    except psutil.NoSuchProcess:
         return ""
+    except (psutil.Error, ValueError):
+        return f"{pid} unknown"
 
 
 class KernelCgroup:
